@@ -1,0 +1,118 @@
+package event
+
+import (
+	"fmt"
+	"strings"
+)
+
+// MinTSVFields is the fewest tab-separated fields an enriched line may have:
+// the older enriched layouts (R73 onwards) that RDB Shredder still accepted
+// hold 108 fields; missing trailing fields are null.
+const MinTSVFields = 108
+
+// Sanitize makes v safe for a TSV field the way Snowplow did
+// (ConversionUtils.fixTabsNewlines): every tab becomes four spaces and every
+// other ASCII control character (U+0000–U+001F, U+007F) is removed. It
+// returns v itself when there is nothing to change.
+func Sanitize(v string) string {
+	clean := true
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c < 0x20 || c == 0x7f {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return v
+	}
+	var b strings.Builder
+	b.Grow(len(v) + 8)
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; {
+		case c == '\t':
+			b.WriteString("    ")
+		case c < 0x20 || c == 0x7f:
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+// AppendTSV appends e as one enriched TSV line (131 tab-separated fields, no
+// trailing newline) to dst. Values are sanitized on the way out, so a value
+// can never break the line or shift a column.
+func AppendTSV(dst []byte, e *Event) []byte {
+	for i := range e.Fields {
+		if i > 0 {
+			dst = append(dst, '\t')
+		}
+		dst = appendSanitized(dst, e.Fields[i])
+	}
+	return dst
+}
+
+// AppendTSVExcept appends e as a TSV line without the given fields (e.g. the
+// atomic-events layout, which drops the three JSON fields).
+func AppendTSVExcept(dst []byte, e *Event, skip ...Field) []byte {
+	first := true
+outer:
+	for i := range e.Fields {
+		for _, s := range skip {
+			if int(s) == i {
+				continue outer
+			}
+		}
+		if !first {
+			dst = append(dst, '\t')
+		}
+		first = false
+		dst = appendSanitized(dst, e.Fields[i])
+	}
+	return dst
+}
+
+func appendSanitized(dst []byte, v string) []byte {
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; {
+		case c == '\t':
+			dst = append(dst, "    "...)
+		case c < 0x20 || c == 0x7f:
+		default:
+			dst = append(dst, c)
+		}
+	}
+	return dst
+}
+
+// ParseTSV decodes one enriched TSV line (without its newline; a trailing
+// "\r" is tolerated) into e. Lines with 108 to 131 fields are accepted (older
+// layouts; the missing trailing fields are null); other field counts are an
+// error. The field values share memory with line.
+func ParseTSV(line string, e *Event) error {
+	line = strings.TrimSuffix(line, "\r")
+	n := 0
+	start := 0
+	for i := 0; i < len(line); i++ {
+		if line[i] == '\t' {
+			if n >= NumFields-1 {
+				return fmt.Errorf("enriched line has more than %d tab-separated fields", NumFields)
+			}
+			e.Fields[n] = line[start:i]
+			n++
+			start = i + 1
+		}
+	}
+	e.Fields[n] = line[start:]
+	n++
+	if n < MinTSVFields {
+		return fmt.Errorf("enriched line has %d tab-separated fields, want %d (or at least %d for older layouts)", n, NumFields, MinTSVFields)
+	}
+	for i := n; i < NumFields; i++ {
+		e.Fields[i] = ""
+	}
+	return nil
+}
+
+// CountTSVFields returns the number of tab-separated fields in line.
+func CountTSVFields(line string) int { return strings.Count(line, "\t") + 1 }
