@@ -87,12 +87,23 @@ func WriteAll(ctx context.Context, s Store, key string, data []byte) error {
 	return w.Close()
 }
 
-// IsHidden reports whether a key names a file that Hadoop-style input
-// listing skips: a file or folder whose name starts with "_" or "."
-// (_SUCCESS, _temporary/, .crc files) anywhere below the listed root.
+// IsHidden reports whether a key names a file that input listing skips:
+// job markers and side files that Hadoop-style tools write next to data
+// (_SUCCESS, _temporary/, _logs/, _committed_*/_started_* markers, S3
+// "_$folder$" placeholders, furrow's own _run_report.json) and dot-files
+// such as .crc checksums, anywhere below the listed root.
+//
+// Unlike Hadoop's hiddenFileFilter it does not skip every name starting with
+// "_": the Clojure collector's rotated Tomcat logs are named
+// "_var_log_tomcat8_rotated_…", and skipping them would silently lose data.
 func IsHidden(key string) bool {
 	for _, part := range strings.Split(key, "/") {
-		if strings.HasPrefix(part, "_") || strings.HasPrefix(part, ".") {
+		switch {
+		case part == "":
+		case strings.HasPrefix(part, "."),
+			part == "_SUCCESS", part == "_temporary", part == "_logs", part == "_run_report.json",
+			strings.HasPrefix(part, "_committed_"), strings.HasPrefix(part, "_started_"),
+			strings.HasSuffix(part, "_$folder$"):
 			return true
 		}
 	}
