@@ -252,7 +252,7 @@ func CloudFront(cfg Config) []byte {
 		line := strings.Join([]string{
 			ts.Format("2006-01-02"), ts.Format("15:04:05"), g.pick([]string{"LHR62-C2", "FRA56-P4", "IAD89-C1", "DUB2"}), fmt.Sprint(470 + g.rng.Intn(40)),
 			g.pick(ips), "GET", "d3v6ndkyapxc2w.cloudfront.net", "/i", "200", refr, cfEncode(g.pick(userAgents)),
-			querystring(ev), "-", "Hit", strings.NewReplacer("+", "-", "/", "_").Replace(base64.StdEncoding.EncodeToString([]byte(g.uuid()+g.uuid()))[:56]),
+			querystring(ev), "-", "Hit", strings.NewReplacer("+", "-", "/", "_").Replace(base64.StdEncoding.EncodeToString([]byte(g.uuid() + g.uuid()))[:56]),
 			"d3v6ndkyapxc2w.cloudfront.net", "https", fmt.Sprint(900 + g.rng.Intn(900)), fmt.Sprintf("0.%03d", 1+g.rng.Intn(20)),
 			"-", "TLSv1.3", "TLS_AES_128_GCM_SHA256", "Hit", "HTTP/2.0",
 		}, "\t")
