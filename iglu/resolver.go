@@ -222,6 +222,9 @@ func checkKey(key event.SchemaKey) error {
 	if _, err := event.ParseSchemaKey(key.String()); err != nil {
 		return err
 	}
+	if key.Vendor == "." || key.Vendor == ".." {
+		return fmt.Errorf("%w: [%s] has a vendor that is a path element", event.ErrInvalidSchemaKey, key)
+	}
 	return nil
 }
 

@@ -133,7 +133,7 @@ func newValidationError(key event.SchemaKey, ve *jsonschema.ValidationError, p *
 	var walk func(e *jsonschema.ValidationError)
 	walk = func(e *jsonschema.ValidationError) {
 		if len(e.Causes) == 0 {
-			leaves = append(leaves, Problem{Path: pointer(e.InstanceLocation), Reason: e.ErrorKind.LocalizedString(p)})
+			leaves = append(leaves, Problem{Path: pointer(e.InstanceLocation), Reason: reason(e.ErrorKind, p)})
 			return
 		}
 		for _, c := range e.Causes {
