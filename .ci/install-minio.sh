@@ -14,8 +14,9 @@ if [ -x "$bin/minio" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$MINIO_VERSI
   exit 0
 fi
 echo "building minio $MINIO_VERSION (a few minutes on a cold module cache)"
-# Build outside the furrow module so its go.mod is neither read nor touched.
-( cd "$(mktemp -d)" && GOFLAGS=-mod=mod GOBIN="$bin" go install "github.com/minio/minio@$MINIO_VERSION" )
+# `go install pkg@version` ignores furrow's go.mod; clear GOFLAGS so a
+# caller's -mod=vendor or similar cannot interfere.
+GOFLAGS= GOBIN="$bin" go install "github.com/minio/minio@$MINIO_VERSION"
 "$bin/minio" --version >/dev/null
 echo "$MINIO_VERSION" > "$stamp"
 echo "installed $("$bin/minio" --version | head -1) (commit $MINIO_COMMIT) in $bin"

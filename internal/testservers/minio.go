@@ -45,8 +45,9 @@ type MinIO struct {
 
 // StartMinIO starts the pinned MinIO (.ci/install-minio.sh) with a KMS key
 // so SSE-S3 and SSE-KMS work, waits for /minio/health/ready and stops it in
-// t.Cleanup. A missing binary calls Missing.
-func StartMinIO(t testing.TB) *MinIO {
+// t.Cleanup. A missing binary calls Missing. env adds server environment
+// ("MINIO_SITE_REGION=eu-west-3").
+func StartMinIO(t testing.TB, env ...string) *MinIO {
 	t.Helper()
 	bin := FindBinary("minio")
 	if bin == "" {
@@ -76,6 +77,7 @@ func StartMinIO(t testing.TB) *MinIO {
 		"MINIO_CI_CD=1",
 		"MINIO_UPDATE=off",
 	)
+	cmd.Env = append(cmd.Env, env...)
 	m.Log = StartProcess(t, cmd)
 	if err := WaitHTTP(m.Endpoint+"/minio/health/ready", 200, 30*time.Second); err != nil {
 		logText, _ := os.ReadFile(m.Log)

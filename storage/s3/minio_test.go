@@ -374,3 +374,25 @@ func TestEnvironmentEndpointAndPathStyle(t *testing.T) {
 	defer st.Close()
 	storetest.Run(t, st)
 }
+
+func TestRegionDiscovery(t *testing.T) {
+	m := testservers.StartMinIO(t, "MINIO_SITE_REGION=eu-west-3")
+	ctx := context.Background()
+	if _, err := m.Client(nil).CreateBucket(ctx, &awss3.CreateBucketInput{
+		Bucket:                    aws.String("regional"),
+		CreateBucketConfiguration: &types.CreateBucketConfiguration{LocationConstraint: "eu-west-3"},
+	}, func(o *awss3.Options) { o.Region = "eu-west-3" }); err != nil {
+		t.Fatal(err)
+	}
+	// No Config.Region: signing with us-east-1 would be refused, so the
+	// contract passes only if the region was discovered.
+	t.Setenv("AWS_REGION", "")
+	t.Setenv("AWS_DEFAULT_REGION", "")
+	t.Setenv("AWS_CONFIG_FILE", "/nonexistent")
+	storetest.Run(t, newStore(t, m, "regional", "r", s3.Config{}))
+	// A wrong explicit region is taken as given and fails, naming the object.
+	wrong := newStore(t, m, "regional", "r", s3.Config{Region: "us-east-1", MaxAttempts: 1})
+	if _, err := wrong.Stat(ctx, "k"); err == nil || wrong.IsNotFound(err) {
+		t.Fatalf("stat with the wrong region: err = %v", err)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -13,6 +14,7 @@ import (
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/feature/s3/manager"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -33,6 +35,8 @@ type Store struct {
 	client *s3.Client
 	//lint:ignore SA1019 feature/s3/manager is the uploader DESIGN.md chose; its successor (transfermanager) is not in go.mod.
 	uploader *manager.Uploader
+
+	transport atomic.Pointer[http.Transport] // the SDK client's, once built
 
 	requests, attempts, failedAttempts atomic.Int64
 	bytesRead, bytesWritten            atomic.Int64
@@ -74,6 +78,14 @@ func New(ctx context.Context, bucket, prefix string, cfg Config) (*Store, error)
 			})
 		}),
 	}
+	// Parallel part uploads and readers need more than the SDK's 10 idle
+	// connections per host to keep connections reused.
+	httpClient := awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) {
+		tr.MaxIdleConns = 256
+		tr.MaxIdleConnsPerHost = 128
+		s.transport.Store(tr)
+	})
+	opts = append(opts, config.WithHTTPClient(httpClient))
 	if cfg.Credentials != nil {
 		opts = append(opts, config.WithCredentialsProvider(cfg.Credentials))
 	}
@@ -114,16 +126,14 @@ func New(ctx context.Context, bucket, prefix string, cfg Config) (*Store, error)
 	return s, nil
 }
 
-// discoverRegion finds the bucket's region when Config.Region is empty:
-// against AWS one HeadBucket (any region answers with the bucket's), else
-// the SDK configuration's region, else us-east-1.
+// discoverRegion finds the bucket's region when Config.Region is empty: one
+// anonymous HeadBucket, whose answer (even a 403) carries the bucket's
+// region on AWS and MinIO; failing that the SDK configuration's region,
+// else us-east-1.
 func (s *Store) discoverRegion(ctx context.Context, awsCfg aws.Config, clientOpts func(*s3.Options)) string {
 	fallback := awsCfg.Region
 	if fallback == "" {
 		fallback = "us-east-1"
-	}
-	if s.cfg.Endpoint != "" {
-		return fallback
 	}
 	probeCfg := awsCfg.Copy()
 	probeCfg.Region = fallback
@@ -286,8 +296,8 @@ func (s *Store) URL(key string) string {
 
 // Close implements storage.Store. It releases idle connections.
 func (s *Store) Close() error {
-	if c, ok := s.client.Options().HTTPClient.(interface{ CloseIdleConnections() }); ok {
-		c.CloseIdleConnections()
+	if tr := s.transport.Load(); tr != nil {
+		tr.CloseIdleConnections()
 	}
 	return nil
 }
