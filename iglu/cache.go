@@ -104,13 +104,3 @@ func (c *lruCache) evictLocked() {
 		delete(c.entries, victim)
 	}
 }
-
-// len returns the number of entries (expired ones included).
-func (c *lruCache) len() int {
-	if c == nil {
-		return 0
-	}
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	return len(c.entries)
-}

@@ -19,12 +19,8 @@ import (
 // JSON Schema meta-schema (a draft-04 schema with a mandatory self block).
 const MetaSchemaURI = "http://iglucentral.com/schemas/com.snowplowanalytics.self-desc/schema/jsonschema/1-0-0#"
 
-// metaKey and instanceKey are the built-in schemas that Iglu schemas refer
-// to by URL.
-var (
-	metaKey     = event.SchemaKey{Vendor: "com.snowplowanalytics.self-desc", Name: "schema", Format: "jsonschema", Version: event.SchemaVer{Model: 1}}
-	instanceKey = event.SchemaKey{Vendor: "com.snowplowanalytics.self-desc", Name: "instance-iglu-only", Format: "jsonschema", Version: event.SchemaVer{Model: 1}}
-)
+// metaKey is the key of the Iglu meta-schema (MetaSchemaURI).
+var metaKey = event.SchemaKey{Vendor: "com.snowplowanalytics.self-desc", Name: "schema", Format: "jsonschema", Version: event.SchemaVer{Model: 1}}
 
 // maxProblems bounds the problems a ValidationError carries, so one
 // pathological document cannot make a huge bad row.
@@ -195,9 +191,9 @@ func oneLine(s string) string {
 // trailing data.
 func decodeData(data []byte) (any, error) {
 	if len(bytes.TrimSpace(data)) == 0 {
-		return nil, errors.New("invalid JSON: empty document")
+		return nil, errEmptyDocument
 	}
-	return decodeStrict(data)
+	return decodeValue(data)
 }
 
 // parseSchemaDoc decodes a schema document and checks that its self block

@@ -44,7 +44,7 @@ func TestValidateCentralContexts(t *testing.T) {
 		{"iglu:com.snowplowanalytics.snowplow/link_click/jsonschema/1-0-1", `{"targetUrl": ""}`,
 			"iglu:com.snowplowanalytics.snowplow/link_click/jsonschema/1-0-1: instance does not match: at /targetUrl: minLength: got 0, want 1"},
 		{"iglu:com.snowplowanalytics.snowplow/link_click/jsonschema/1-0-1", `{"targetUrl": "x"`,
-			"iglu: data does not conform to schema: iglu:com.snowplowanalytics.snowplow/link_click/jsonschema/1-0-1: invalid JSON: unexpected EOF"},
+			"iglu: data does not conform to schema: iglu:com.snowplowanalytics.snowplow/link_click/jsonschema/1-0-1: invalid JSON: unexpected end of input at offset 17"},
 		{"iglu:com.snowplowanalytics.snowplow/link_click/jsonschema/1-0-1", ``,
 			"iglu: data does not conform to schema: iglu:com.snowplowanalytics.snowplow/link_click/jsonschema/1-0-1: invalid JSON: empty document"},
 	}
