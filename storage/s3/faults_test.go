@@ -29,6 +29,7 @@ import (
 // header, so SigV4 signatures stay valid.
 type faultProxy struct {
 	every                          int64
+	kind                           int64 // -1 rotates through the faults; 0, 1, 2 picks one
 	n                              atomic.Int64
 	slowDowns, resets, truncations atomic.Int64
 	rp                             *httputil.ReverseProxy
@@ -41,7 +42,7 @@ func startFaultProxy(t *testing.T, target string, every int64) *faultProxy {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &faultProxy{every: every}
+	p := &faultProxy{every: every, kind: -1}
 	p.rp = &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.SetURL(u)
@@ -61,7 +62,11 @@ func (p *faultProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		p.rp.ServeHTTP(w, r)
 		return
 	}
-	switch (i / p.every) % 3 {
+	kind := (i / p.every) % 3
+	if p.kind >= 0 {
+		kind = p.kind
+	}
+	switch kind {
 	case 0:
 		p.slowDowns.Add(1)
 		_, _ = io.Copy(io.Discard, r.Body)
@@ -78,8 +83,7 @@ func (p *faultProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			_, _ = io.WriteString(w, `<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>`)
 			return
 		}
-		p.truncations.Add(1)
-		tw := &truncatingWriter{ResponseWriter: w}
+		tw := &truncatingWriter{ResponseWriter: w, count: &p.truncations}
 		p.rp.ServeHTTP(tw, r)
 	}
 }
@@ -97,16 +101,21 @@ func reset(w http.ResponseWriter) {
 }
 
 // truncatingWriter passes the response headers and half of the body (by
-// Content-Length), then resets the connection.
+// Content-Length), then resets the connection. Bodies under 2 bytes pass.
 type truncatingWriter struct {
 	http.ResponseWriter
+	count          *atomic.Int64
 	limit, written int64
 	dead           bool
 }
 
 func (t *truncatingWriter) WriteHeader(code int) {
 	n, _ := strconv.ParseInt(t.Header().Get("Content-Length"), 10, 64)
-	t.limit = n / 2
+	t.limit = n
+	if n >= 2 {
+		t.limit = n / 2
+		t.count.Add(1)
+	}
 	t.ResponseWriter.WriteHeader(code)
 }
 
@@ -226,4 +235,37 @@ func TestFinalFailureNamesKey(t *testing.T) {
 	if a := st.Stats().Attempts; a < 6 {
 		t.Errorf("attempts = %d, want 3 per request", a)
 	}
+}
+
+// TestResumedReads truncates every GET body half-way: whole reads (whose
+// first response the SDK checksums) and ranged reads must still deliver
+// exactly the object's bytes by resuming where each body broke.
+func TestResumedReads(t *testing.T) {
+	m := testservers.StartMinIO(t)
+	m.CreateBucket(t, "cut")
+	p := startFaultProxy(t, m.Endpoint, 1)
+	p.kind = 2
+	data := randomBytes(t, 1<<20+3)
+	if err := storage.WriteAll(context.Background(), newStore(t, m, "cut", "", s3.Config{}), "obj", data); err != nil {
+		t.Fatal(err)
+	}
+	st := newStore(t, m, "cut", "", s3.Config{Endpoint: p.URL(), MaxAttempts: 3, MaxBackoff: 10 * time.Millisecond})
+	ctx := context.Background()
+	got, err := storage.ReadAll(ctx, st, "obj")
+	if err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("whole read: %d bytes, err %v", len(got), err)
+	}
+	r, err := st.OpenRange(ctx, "obj", 1000, 500_000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err = io.ReadAll(r)
+	r.Close()
+	if err != nil || !bytes.Equal(got, data[1000:501_000]) {
+		t.Fatalf("ranged read: %d bytes, err %v", len(got), err)
+	}
+	if n := p.truncations.Load(); n < 10 {
+		t.Fatalf("only %d truncated bodies", n)
+	}
+	t.Logf("%d truncated bodies resumed", p.truncations.Load())
 }

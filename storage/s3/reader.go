@@ -8,6 +8,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -112,10 +113,12 @@ func (r *reader) Read(p []byte) (int, error) {
 			}
 			return n, err
 		}
-		// The body broke. Resume unless the caller gave up or the budget is spent.
+		// The body broke. Resume unless the caller gave up, the budget is
+		// spent, or the SDK found the complete body corrupt (its checksum
+		// error comes at the end of the body, where resuming reads nothing).
 		_ = r.body.Close()
 		failures++
-		if r.ctx.Err() != nil || failures >= r.s.cfg.MaxAttempts {
+		if r.ctx.Err() != nil || failures >= r.s.cfg.MaxAttempts || strings.Contains(err.Error(), "checksum did not match") {
 			r.body = nil
 			return n, fmt.Errorf("reading %s at byte %d: %w", r.s.URL(r.key), r.off, err)
 		}
