@@ -25,7 +25,9 @@ type Config struct {
 	// every lookup then goes to the registries.
 	CacheSize int
 	// CacheTTL is how long, in seconds, a cached lookup result stays valid
-	// (1-0-2+). 0 = forever (also for an explicit "cacheTtl": 0 of 1-0-3).
+	// (1-0-2+). 0 = forever. An explicit "cacheTtl": 0 (allowed from 1-0-3,
+	// Snowplow's "never reuse a lookup", added for registries whose schemas
+	// change under a running pipeline) is parsed as CacheSize 0 instead.
 	CacheTTL int
 	// Repositories are the configured registries, in config order. The
 	// built-in "Iglu Client Embedded" registry is always searched too and is
@@ -255,7 +257,12 @@ func (p *configParser) config(v any) Config {
 		if p.addition >= 3 {
 			min = 0
 		}
-		cfg.CacheTTL, _ = p.integer("data.cacheTtl", v, min)
+		if ttl, ok := p.integer("data.cacheTtl", v, min); ok {
+			cfg.CacheTTL = ttl
+			if ttl == 0 {
+				cfg.CacheSize = 0 // expire at once = no cache
+			}
+		}
 	}
 	if v, ok := m["repositories"]; ok {
 		arr, ok := v.([]any)

@@ -30,6 +30,11 @@ func TestParseConfigFiles(t *testing.T) {
 			{Name: "Bundled", Priority: 1, Path: "/iglu-client-embedded"},
 		}}},
 	}
+	zeroTTL := `{"schema": "iglu:com.snowplowanalytics.iglu/resolver-config/jsonschema/1-0-3",
+		"data": {"cacheSize": 500, "cacheTtl": 0, "repositories": []}}`
+	if got, err := iglu.ParseConfig([]byte(zeroTTL)); err != nil || got.CacheSize != 0 || got.CacheTTL != 0 {
+		t.Errorf("cacheTtl 0: got %+v, %v; want the cache disabled", got, err)
+	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
 			b, err := os.ReadFile(filepath.Join("testdata", "config", tt.file))

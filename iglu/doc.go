@@ -24,8 +24,9 @@
 // also be the schemas folder itself). Snowplow's own tools reject it.
 // "embedded" paths resolve against Options.EmbeddedFS (default: the built-in
 // registry, whose only path is /iglu-client-embedded). cacheTtl (1-0-2+) is
-// in seconds; null, absent or 0 mean no expiry. cacheSize 0 disables the
-// cache, as in Snowplow.
+// in seconds; null or absent mean no expiry; an explicit 0 (1-0-3) means
+// lookups are never reused, so it disables the cache like cacheSize 0 (as in
+// Snowplow, every lookup then goes to the registries).
 //
 // # Registries
 //
@@ -49,12 +50,23 @@
 //
 // # Validation
 //
-// Schemas are compiled once (draft-04 by default; the Iglu meta-schema is
-// registered so "$schema": MetaSchemaURI compiles and every schema is checked
-// against it) and cached with their lookup. Formats are asserted (uri as
-// java.net.URI accepted it, relative references included); patterns use Go's
-// regexp, falling back to an ECMAScript engine for lookarounds. $ref to Iglu
-// schema URLs are resolved through the registries, never the URL's host.
-// Schema.Validate decodes numbers as json.Number (no float rounding) and
-// reports problems in one line: key, JSON pointer, reason.
+// Schemas are compiled once (draft-04 by default; the Iglu meta-schema, a
+// furrow rendition registered with AddResource, lets "$schema":
+// MetaSchemaURI compile, and every schema is checked against draft-04's
+// meta-schema) and cached with their lookup. A schema must also carry a self
+// block naming exactly the key it was requested for. Formats are asserted as
+// Snowplow's validator (fge json-schema-validator, extra formats included)
+// asserted them: uuid, date-time, date, email, hostname, ipv4, ipv6, and uri
+// as java.net.URI accepted it (relative references allowed). Patterns use
+// Go's regexp, falling back to an ECMAScript engine (with a match timeout)
+// for lookarounds and backreferences. $ref to Iglu schema URLs
+// (http(s)://…/schemas/vendor/name/format/M-R-A or iglu:…) are resolved
+// through the registries, never the URL's host; other URLs are refused.
+//
+// Schema.Validate decodes the document with a strict decoder equivalent to
+// encoding/json with UseNumber (fuzzed against it): numbers stay exact
+// (json.Number, compared as big.Rat), so 9007199254740993 exceeds a maximum
+// of 9007199254740992 and 0.07 is a multiple of 0.01. Its *ValidationError
+// is one deterministic line fit for a bad row: the key, then each problem as
+// "at <JSON pointer>: <reason>", sorted, at most 10.
 package iglu

@@ -31,7 +31,7 @@ const (
 
 // Options are the dependencies of a Resolver.
 type Options struct {
-	HTTPClient *http.Client // nil = a client with a sane timeout
+	HTTPClient *http.Client // nil = a client with a 20 s overall timeout
 	Logger     *slog.Logger // nil = slog.Default()
 	// HTTPTimeout bounds one HTTP request attempt. 0 = DefaultHTTPTimeout.
 	HTTPTimeout time.Duration

@@ -3,7 +3,9 @@ package iglu_test
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/furrowdata/furrow/event"
@@ -210,5 +212,41 @@ func TestValidateZeroSchema(t *testing.T) {
 	var s iglu.Schema
 	if err := s.Validate(json.RawMessage(`{}`)); err == nil {
 		t.Error("an unresolved schema validated data")
+	}
+}
+
+// TestValidateConcurrently shares one Schema between goroutines, valid and
+// invalid documents alike (run with -race).
+func TestValidateConcurrently(t *testing.T) {
+	r := newResolver(t, iglu.Config{CacheSize: 10, Repositories: []iglu.Repository{{Name: "a", Folder: "testdata/reg-a"}}}, iglu.Options{})
+	s, err := r.Lookup(testCtx(t), key(t, "iglu:com.acme/strings/jsonschema/1-0-0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := json.RawMessage(`{"link": "https://example.com", "code": "page_view", "tags": ["a"]}`)
+	bad := json.RawMessage(`{"link": "a b", "code": "tmp_x", "tags": ["c"], "x": 1}`)
+	want := s.Validate(bad).Error()
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 200; i++ {
+				if err := s.Validate(good); err != nil {
+					errs <- err
+					return
+				}
+				if err := s.Validate(bad); err == nil || err.Error() != want {
+					errs <- fmt.Errorf("got %v, want %s", err, want)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
 	}
 }
