@@ -315,6 +315,11 @@ func javaDouble(f float64) string {
 		return s
 	}
 	s := strconv.FormatFloat(f, 'e', -1, 64) // d.ddde±XX
+	if !strings.ContainsRune(s, '.') {
+		// Java prints at least two significant digits, the second one
+		// correctly rounded (4.9E-324, not 5.0E-324, for Double.MIN_VALUE).
+		s = strconv.FormatFloat(f, 'e', 1, 64)
+	}
 	mant, exp, _ := strings.Cut(s, "e")
 	if !strings.ContainsRune(mant, '.') {
 		mant += ".0"
@@ -362,6 +367,22 @@ type jsonParser struct {
 	pos   int
 	depth int
 	dups  dupMode
+	// slab hands out values in blocks; fields and elems are scratch stacks
+	// that nested objects and arrays share, so each container costs one
+	// exactly-sized allocation.
+	slab   []jvalue
+	fields []jfield
+	elems  []*jvalue
+}
+
+func (p *jsonParser) newValue(kind jkind) *jvalue {
+	if len(p.slab) == cap(p.slab) {
+		p.slab = make([]jvalue, 0, 32)
+	}
+	p.slab = p.slab[:len(p.slab)+1]
+	v := &p.slab[len(p.slab)-1]
+	v.kind = kind
+	return v
 }
 
 // parseJSON parses the first JSON value in src. Like Jackson's readValue and
@@ -440,19 +461,31 @@ func (p *jsonParser) value(root bool) (*jvalue, error) {
 		v, err = p.array()
 	case c == '"':
 		var s string
-		s, err = p.str()
-		v = &jvalue{kind: jString, s: s}
+		if s, err = p.str(); err == nil {
+			v = p.newValue(jString)
+			v.s = s
+		}
 	case c == '-' || (c >= '0' && c <= '9'):
 		v, err = p.number(root)
 	case c == 't':
-		err = p.literal("true")
-		v = &jvalue{kind: jBool, b: true}
+		if err = p.literal("true"); err == nil {
+			v = p.newValue(jBool)
+			v.b = true
+		}
 	case c == 'f':
-		err = p.literal("false")
-		v = &jvalue{kind: jBool}
+		if err = p.literal("false"); err == nil {
+			v = p.newValue(jBool)
+		}
 	case c == 'n':
-		err = p.literal("null")
-		v = &jvalue{kind: jNull}
+		if err = p.literal("null"); err == nil {
+			v = p.newValue(jNull)
+		}
+	case isIdentChar(c):
+		end := p.pos
+		for end < len(p.src) && isIdentChar(p.src[end]) {
+			end++
+		}
+		return nil, p.errorf("unrecognized token '" + p.src[p.pos:end] + "': was expecting 'null', 'true' or 'false'")
 	default:
 		return nil, p.unexpected("expected a valid value (number, string, array, object, 'true', 'false' or 'null')")
 	}
@@ -536,13 +569,21 @@ func (p *jsonParser) number(root bool) (*jvalue, error) {
 	}
 	text := p.src[start:p.pos]
 	if !isFloat {
-		return jintText(text), nil
+		v := p.newValue(jInt)
+		if text == "0" || (text[0] != '-' && text[0] != '0') {
+			v.s = text // already canonical
+		} else {
+			v.s = jintText(text).s
+		}
+		return v, nil
 	}
 	f, err := strconv.ParseFloat(text, 64)
 	if err != nil && !isRangeErr(err) {
 		return nil, p.errorf("invalid numeric value [" + text + "]")
 	}
-	return &jvalue{kind: jDouble, f: f}, nil
+	v := p.newValue(jDouble)
+	v.f = f
+	return v, nil
 }
 
 func isRangeErr(err error) bool {
@@ -668,11 +709,12 @@ func (p *jsonParser) array() (*jvalue, error) {
 	}
 	defer func() { p.depth-- }()
 	p.pos++
-	v := &jvalue{kind: jArray}
+	base := len(p.elems)
+	defer func() { p.elems = p.elems[:base] }()
 	p.skipSpace()
 	if p.pos < len(p.src) && p.src[p.pos] == ']' {
 		p.pos++
-		return v, nil
+		return p.newValue(jArray), nil
 	}
 	for {
 		p.skipSpace()
@@ -680,7 +722,7 @@ func (p *jsonParser) array() (*jvalue, error) {
 		if err != nil {
 			return nil, err
 		}
-		v.arr = append(v.arr, e)
+		p.elems = append(p.elems, e)
 		p.skipSpace()
 		if p.pos >= len(p.src) {
 			return nil, p.unexpected("expected close marker for ARRAY")
@@ -690,6 +732,8 @@ func (p *jsonParser) array() (*jvalue, error) {
 			p.pos++
 		case ']':
 			p.pos++
+			v := p.newValue(jArray)
+			v.arr = append(make([]*jvalue, 0, len(p.elems)-base), p.elems[base:]...)
 			return v, nil
 		default:
 			return nil, p.unexpected("was expecting comma to separate ARRAY entries")
@@ -704,11 +748,12 @@ func (p *jsonParser) object() (*jvalue, error) {
 	}
 	defer func() { p.depth-- }()
 	p.pos++
-	v := &jvalue{kind: jObject}
+	base := len(p.fields)
+	defer func() { p.fields = p.fields[:base] }()
 	p.skipSpace()
 	if p.pos < len(p.src) && p.src[p.pos] == '}' {
 		p.pos++
-		return v, nil
+		return p.newValue(jObject), nil
 	}
 	for {
 		p.skipSpace()
@@ -729,7 +774,19 @@ func (p *jsonParser) object() (*jvalue, error) {
 		if err != nil {
 			return nil, err
 		}
-		v.obj = addField(v.obj, name, e, p.dups)
+		replaced := false
+		if p.dups == dupLast {
+			for i := base; i < len(p.fields); i++ {
+				if p.fields[i].name == name {
+					p.fields[i].val = e
+					replaced = true
+					break
+				}
+			}
+		}
+		if !replaced {
+			p.fields = append(p.fields, jfield{name: name, val: e})
+		}
 		p.skipSpace()
 		if p.pos >= len(p.src) {
 			return nil, p.unexpected("expected close marker for OBJECT")
@@ -739,23 +796,13 @@ func (p *jsonParser) object() (*jvalue, error) {
 			p.pos++
 		case '}':
 			p.pos++
+			v := p.newValue(jObject)
+			v.obj = append(make([]jfield, 0, len(p.fields)-base), p.fields[base:]...)
 			return v, nil
 		default:
 			return nil, p.unexpected("was expecting comma to separate OBJECT entries")
 		}
 	}
-}
-
-func addField(obj []jfield, name string, val *jvalue, dups dupMode) []jfield {
-	if dups == dupLast {
-		for i := range obj {
-			if obj[i].name == name {
-				obj[i].val = val
-				return obj
-			}
-		}
-	}
-	return append(obj, jfield{name: name, val: val})
 }
 
 // ---------------------------------------------------------------------------

@@ -2,7 +2,9 @@ package adapter
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"strconv"
 
 	"github.com/furrowdata/furrow/enrich/collector"
 	"github.com/furrowdata/furrow/event"
@@ -133,12 +135,52 @@ func unsupported(api collector.API) []string {
 // schema validation and the registry has no resolver.
 var errNoResolver = errors.New("adapter: no Iglu resolver configured")
 
-// validateSelfDescribing validates sd with the registry's resolver.
-func (r *Registry) validateSelfDescribing(ctx context.Context, sd event.SelfDescribing) error {
+// validate looks key up with the registry's resolver and validates data (a
+// value parsed from src) against it, without decoding the JSON again.
+func (r *Registry) validate(ctx context.Context, key event.SchemaKey, data *jvalue, src string) error {
 	if r.resolver == nil {
 		return errNoResolver
 	}
-	return r.resolver.ValidateSelfDescribing(ctx, sd)
+	s, err := r.resolver.Lookup(ctx, key)
+	if err != nil {
+		return err
+	}
+	return s.ValidateValue(toAny(data, src))
+}
+
+// toAny converts a parsed value to the form iglu validates (encoding/json
+// with UseNumber: map[string]any, []any, string, json.Number, bool, nil);
+// numbers keep their source text.
+func toAny(v *jvalue, src string) any {
+	switch v.kind {
+	case jNull:
+		return nil
+	case jBool:
+		return v.b
+	case jInt, jDouble:
+		if v.end > v.start && v.end <= len(src) {
+			return json.Number(src[v.start:v.end])
+		}
+		if v.kind == jInt {
+			return json.Number(v.s)
+		}
+		return json.Number(strconv.FormatFloat(v.f, 'g', -1, 64))
+	case jString:
+		return v.s
+	case jArray:
+		out := make([]any, len(v.arr))
+		for i, e := range v.arr {
+			out[i] = toAny(e, src)
+		}
+		return out
+	case jObject:
+		out := make(map[string]any, len(v.obj))
+		for _, f := range v.obj {
+			out[f.name] = toAny(f.val, src)
+		}
+		return out
+	}
+	return nil
 }
 
 // rawEvent builds a RawEvent from p with the given parameters.

@@ -89,11 +89,12 @@ func isTp2ContentType(ct string) bool {
 // against that schema; each element of its data becomes the list of its
 // string members.
 func (r *Registry) payloadData(ctx context.Context, body string) ([][]nameValue, []string) {
+	body = javaUTF8(body)
 	sd, data, msg := decodePayloadData(body)
 	if msg != "" {
 		return nil, []string{msg}
 	}
-	if err := r.validateSelfDescribing(ctx, sd); err != nil {
+	if err := r.validate(ctx, sd.Schema, data, body); err != nil {
 		return nil, []string{"Body: " + err.Error()}
 	}
 	return payloadDataEvents(data)
