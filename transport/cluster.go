@@ -59,9 +59,11 @@ type Config struct {
 	// StreamTimeout bounds a stream exchange (join, push/pull, TCP probe),
 	// handshake included.
 	StreamTimeout time.Duration `yaml:"stream_timeout" json:"stream_timeout"`
-	// PacketDialTimeout bounds dialing a pooled packet connection and each
-	// packet write; after a failed dial, packets to that peer are dropped
-	// for the same duration before the next attempt.
+	// PacketDialTimeout bounds dialing a pooled packet connection (TCP and
+	// TLS handshake) and each packet write; a dial blocks memberlist's probe
+	// or gossip loop while it runs, so keep it near ProbeTimeout.
+	// After a failed dial, packets to that peer are dropped for this long,
+	// doubling per further failure up to 8×, before the next attempt.
 	PacketDialTimeout time.Duration `yaml:"packet_dial_timeout" json:"packet_dial_timeout"`
 	// JoinRetryInterval is the wait between Join attempts while no seed
 	// answers.
@@ -90,7 +92,7 @@ func DefaultConfig() Config {
 		GossipToTheDeadTime: 30 * time.Second,
 		PushPullInterval:    30 * time.Second,
 		StreamTimeout:       10 * time.Second,
-		PacketDialTimeout:   time.Second,
+		PacketDialTimeout:   500 * time.Millisecond,
 		JoinRetryInterval:   time.Second,
 		EventBuffer:         1024,
 	}

@@ -37,7 +37,8 @@ const maxPacket = 1 << 20
 // payload. A write error or deadline drops the packet (memberlist treats
 // packets as best effort) and the connection; the next packet redials,
 // after a short back-off if the dial failed, so an unreachable peer does
-// not stall memberlist's probe loop.
+// not stall memberlist's probe loop (the back-off doubles per failed dial,
+// up to 8× PacketDialTimeout).
 //
 // Streams (memberlist's TCP traffic) are one TLS connection each, as
 // memberlist closes them when done; the session cache makes these
@@ -94,6 +95,7 @@ type peerConn struct {
 	mu        sync.Mutex
 	conn      net.Conn
 	failUntil time.Time
+	failures  int // consecutive failed dials, for the back-off
 	buf       []byte
 }
 
@@ -201,42 +203,64 @@ func (t *gossipTransport) WriteToAddress(b []byte, a memberlist.Address) (time.T
 	pc := t.peer(a.Addr)
 	pc.mu.Lock()
 	defer pc.mu.Unlock()
-	if pc.conn == nil {
-		if time.Now().Before(pc.failUntil) {
-			t.sendErrors.Add(1)
-			return time.Time{}, remoteError("dial", a.Addr, errors.New("not redialed yet after a failed dial"))
-		}
-		t.packetDials.Add(1)
-		c, err := t.dial(a.Addr, kindPackets, t.packetDialTimeout)
-		if err != nil {
-			t.sendErrors.Add(1)
-			pc.failUntil = time.Now().Add(t.dialBackoff)
-			return time.Time{}, remoteError("dial", a.Addr, err)
-		}
-		if !t.track(t.outbound, c) {
-			c.Close()
-			return time.Time{}, errors.New("transport: gossip transport shut down")
-		}
-		pc.conn = c
-		// The peer never writes on a packet connection; a read returns when
-		// it closes (it left, died or restarted) and the connection is
-		// closed here rather than left half-open in the pool. The next
-		// write then fails and the one after redials.
-		t.wg.Add(1)
-		go t.watchOutbound(c)
-	}
 	pc.buf = binary.BigEndian.AppendUint32(pc.buf[:0], uint32(len(b)))
 	pc.buf = append(pc.buf, b...)
-	pc.conn.SetWriteDeadline(time.Now().Add(t.packetWriteTimeout))
-	if _, err := pc.conn.Write(pc.buf); err != nil {
+	for {
+		fresh := pc.conn == nil
+		if fresh {
+			if err := t.connect(pc, a.Addr); err != nil {
+				t.sendErrors.Add(1)
+				return time.Time{}, err
+			}
+		}
+		pc.conn.SetWriteDeadline(time.Now().Add(t.packetWriteTimeout))
+		_, err := pc.conn.Write(pc.buf)
+		if err == nil {
+			t.packetsSent.Add(1)
+			return time.Now(), nil
+		}
 		t.untrack(t.outbound, pc.conn)
 		pc.conn.Close()
 		pc.conn = nil
-		t.sendErrors.Add(1)
-		return time.Time{}, remoteError("write", a.Addr, err)
+		if fresh {
+			t.sendErrors.Add(1)
+			return time.Time{}, remoteError("write", a.Addr, err)
+		}
+		// A pooled connection the peer had closed (it restarted, or
+		// watchOutbound saw it go): one retry on a fresh connection.
 	}
-	t.packetsSent.Add(1)
-	return time.Now(), nil
+}
+
+// connect dials the pooled packet connection of pc, honouring the back-off
+// after failed dials. pc.mu is held.
+func (t *gossipTransport) connect(pc *peerConn, addr string) error {
+	if time.Now().Before(pc.failUntil) {
+		return remoteError("dial", addr, errors.New("not redialed yet after a failed dial"))
+	}
+	t.packetDials.Add(1)
+	c, err := t.dial(addr, kindPackets, t.packetDialTimeout)
+	if err != nil {
+		// Exponential back-off, capped at 8× the base: a vanished host
+		// (SYNs unanswered) costs memberlist's gossip loop a blocked dial
+		// only now and then, and a restarted one is redialed soon.
+		pc.failUntil = time.Now().Add(t.dialBackoff << min(pc.failures, 3))
+		pc.failures++
+		return remoteError("dial", addr, err)
+	}
+	pc.failures = 0
+	if !t.track(t.outbound, c) {
+		c.Close()
+		return errors.New("transport: gossip transport shut down")
+	}
+	pc.conn = c
+	// The peer never writes on a packet connection; a read returns when it
+	// closes (it left, died or restarted) and the connection is closed here
+	// rather than left half-open in the pool, so the next write fails
+	// locally and is retried on a fresh connection instead of vanishing
+	// into a socket the peer reset.
+	t.wg.Add(1)
+	go t.watchOutbound(c)
+	return nil
 }
 
 // remoteError reports a packet that could not be sent because of the peer

@@ -526,3 +526,50 @@ func TestExportedConfigs(t *testing.T) {
 		t.Fatalf("server handshake: %v", err)
 	}
 }
+
+// TestListenerNotBlockedBySilentClients: clients that connect and never
+// handshake do not delay others, and Close aborts them at once.
+func TestListenerNotBlockedBySilentClients(t *testing.T) {
+	ca := transporttest.NewCA(t, "cluster CA", transporttest.ECDSAP256)
+	srv := node(t, ca.Issue(t, transporttest.CertOptions{}).Bundle(), transport.Options{HandshakeTimeout: time.Minute})
+	cli := node(t, ca.Issue(t, transporttest.CertOptions{}).Bundle(), transport.Options{})
+	ln, err := srv.Listen("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 5 {
+		c, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+	}
+	accepted := make(chan error, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err == nil {
+			c.Close()
+		}
+		accepted <- err
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, err := cli.Dial(ctx, ln.Addr().String())
+	if err != nil {
+		t.Fatalf("Dial behind 5 silent clients: %v", err)
+	}
+	c.Close()
+	if err := <-accepted; err != nil {
+		t.Fatalf("Accept: %v", err)
+	}
+	start := time.Now()
+	if err := ln.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("Close took %v with handshakes pending (timeout 1m)", d)
+	}
+	if _, err := ln.Accept(); !errors.Is(err, net.ErrClosed) {
+		t.Errorf("Accept after Close: %v, want net.ErrClosed", err)
+	}
+}
