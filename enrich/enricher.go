@@ -1,0 +1,477 @@
+package enrich
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"github.com/furrowdata/furrow/enrich/adapter"
+	"github.com/furrowdata/furrow/enrich/enrichment"
+	"github.com/furrowdata/furrow/event"
+	"github.com/furrowdata/furrow/iglu"
+)
+
+// Enricher turns raw events into enriched events as R108's
+// EnrichmentManager did. It is safe for concurrent use.
+type Enricher struct {
+	cfg       Config
+	resolver  *iglu.Resolver
+	reg       *enrichment.Registry
+	log       *slog.Logger
+	etlTstamp string
+	failLen   bool
+	newID     func() string
+}
+
+// New builds an Enricher. The resolver validates contexts and
+// unstructured events (required); reg holds the configured enrichments
+// (nil = none); logger nil = slog.Default().
+func New(cfg Config, resolver *iglu.Resolver, reg *enrichment.Registry, logger *slog.Logger) (*Enricher, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if resolver == nil {
+		return nil, errors.New("enrich: an Iglu resolver is required to validate contexts and unstructured events")
+	}
+	if reg == nil {
+		reg = enrichment.Empty()
+	}
+	if logger == nil {
+		logger = slog.Default()
+	}
+	return &Enricher{
+		cfg:       cfg,
+		resolver:  resolver,
+		reg:       reg,
+		log:       logger,
+		etlTstamp: event.FormatTimestamp(cfg.ETLTimestamp),
+		failLen:   cfg.FieldLengths == LengthsFail,
+		newID:     randomUUID,
+	}, nil
+}
+
+// Config returns the Enricher's config with defaults applied.
+func (en *Enricher) Config() Config { return en.cfg }
+
+// randomUUID returns a random (version 4) UUID, as
+// java.util.UUID.randomUUID did.
+func randomUUID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	var out [36]byte
+	j := 0
+	for i, c := range b {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			out[j] = '-'
+			j++
+		}
+		out[j], out[j+1] = hexLower[c>>4], hexLower[c&15]
+		j += 2
+	}
+	return string(out[:])
+}
+
+const hexLower = "0123456789abcdef"
+
+// Message slots, in the order R108 combined the validations of an event.
+const (
+	slotUseragent = iota
+	slotCollectorTstamp
+	slotDerivedTstamp
+	slotUserAgentUtils
+	slotUAParser
+	slotCollectorVersion
+	slotPageURI
+	slotCrossDomain
+	slotGeo
+	slotRefererURI
+	slotTransform
+	slotCurrency
+	slotSecondPass
+	slotPageQuery
+	slotJavaScript
+	slotCampaign
+	slotContexts
+	slotUnstruct
+	slotAPI
+	slotSQL
+	slotSchema
+	slotWeather
+	slotIAB
+	slotFields // furrow's field validation, after R108's
+	numSlots
+)
+
+type messages [numSlots][]string
+
+func (m *messages) add(slot int, msg ...string) { m[slot] = append(m[slot], msg...) }
+
+func (m *messages) addErr(slot int, err error) {
+	if err != nil {
+		m[slot] = append(m[slot], enrichment.Messages(err)...)
+	}
+}
+
+func (m *messages) all() []string {
+	n := 0
+	for i := range m {
+		n += len(m[i])
+	}
+	if n == 0 {
+		return nil
+	}
+	out := make([]string, 0, n)
+	for i := range m {
+		out = append(out, m[i]...)
+	}
+	return out
+}
+
+// param is one tracker-protocol parameter matched to its transform.
+type param struct {
+	t     *transform
+	value string
+}
+
+// Enrich enriches one raw event. It returns the enriched event, or nil and
+// the failure messages of the event (at least one), in R108's order.
+func (en *Enricher) Enrich(ctx context.Context, raw *adapter.RawEvent) (*event.Event, []string) {
+	if raw == nil {
+		return nil, []string{"no raw event"}
+	}
+	var msgs messages
+	e := &event.Event{}
+	reg := en.reg
+
+	// 1. Fields that cannot fail.
+	e.Fields[event.EventID] = en.newID()
+	e.Fields[event.VCollector] = raw.Source.Name
+	e.Fields[event.VETL] = en.cfg.ETLVersion
+	e.Fields[event.ETLTstamp] = en.etlTstamp
+	e.Fields[event.NetworkUserID] = raw.Context.UserID
+	e.Fields[event.UserIPAddress] = raw.Context.IPAddress
+
+	// 2a. Collector timestamp and useragent.
+	if ts, m := formatCollectorTstamp(raw.Context.Timestamp); m != "" {
+		msgs.add(slotCollectorTstamp, m)
+	} else {
+		e.Fields[event.CollectorTstamp] = ts
+	}
+	enc := raw.Source.Encoding
+	if enc == "" {
+		enc = "UTF-8"
+	}
+	if ua := raw.Context.UserAgent; ua != "" {
+		if d, m := decodeString(enc, "useragent", ua); m != "" {
+			msgs.add(slotUseragent, m)
+		} else {
+			e.Fields[event.Useragent] = d
+		}
+	}
+
+	// 2b. The transform map, in the order of R108's Scala map.
+	var buf [80]param
+	ps := buf[:0]
+	for k, v := range raw.Parameters {
+		if t, ok := transformIndex[k]; ok {
+			ps = append(ps, param{t, v})
+		}
+	}
+	for i := 1; i < len(ps); i++ { // insertion sort: few, nearly random
+		for j := i; j > 0 && ps[j].t.order < ps[j-1].t.order; j-- {
+			ps[j], ps[j-1] = ps[j-1], ps[j]
+		}
+	}
+	for _, p := range ps {
+		if m := p.t.apply(e, p.value); m != "" {
+			msgs.add(slotTransform, m)
+		}
+	}
+	if v, ok := raw.Parameters[secondPass.key]; ok {
+		if m := secondPass.apply(e, v); m != "" {
+			msgs.add(slotSecondPass, m)
+		}
+	}
+	if e.Fields[event.VCollector] == "" {
+		msgs.add(slotCollectorVersion, "Collector version not set")
+	}
+
+	// Page URL: the tracker's url, else the collector's referer.
+	var pageURI *uriParser
+	pageSrc := e.Fields[event.PageURL]
+	if pageSrc == "" {
+		pageSrc = raw.Context.RefererURI
+	}
+	if pageSrc != "" {
+		u, ok, m := stringToURI(pageSrc)
+		switch {
+		case m != "":
+			msgs.add(slotPageURI, m)
+		case ok:
+			pageURI = u
+			e.Fields[event.PageURL] = u.s
+			e.Fields[event.PageURLScheme], e.Fields[event.PageURLHost], e.Fields[event.PageURLPort],
+				e.Fields[event.PageURLPath], e.Fields[event.PageURLQuery], e.Fields[event.PageURLFragment] = explode(u)
+		}
+	}
+
+	// IP lookups, on the address before anonymization.
+	if impl := reg.IPLookups.Impl; impl != nil && e.Fields[event.UserIPAddress] != "" {
+		msgs.addErr(slotGeo, impl.LookupIP(e.Fields[event.UserIPAddress], e))
+	}
+
+	// Derived timestamp.
+	if d, m := derivedTimestamp(e.Fields[event.DvceSentTstamp], e.Fields[event.DvceCreatedTstamp],
+		e.Fields[event.CollectorTstamp], e.Fields[event.TrueTstamp]); m != "" {
+		msgs.add(slotDerivedTstamp, m)
+	} else {
+		e.Fields[event.DerivedTstamp] = d
+	}
+
+	// IAB, before the IP address is anonymized.
+	var iabCtx json.RawMessage
+	if impl := reg.IAB.Impl; impl != nil {
+		c, err := impl.IABContext(ctx, e)
+		msgs.addErr(slotIAB, err)
+		if err == nil {
+			iabCtx = c
+		}
+	}
+
+	if impl := reg.AnonIP.Impl; impl != nil && e.Fields[event.UserIPAddress] != "" {
+		e.Fields[event.UserIPAddress] = impl.AnonymizeIP(e.Fields[event.UserIPAddress])
+	}
+
+	ua := e.Fields[event.Useragent]
+	if impl := reg.UserAgentUtils.Impl; impl != nil && ua != "" {
+		msgs.addErr(slotUserAgentUtils, impl.ParseUserAgent(ua, e))
+	}
+	var uaCtx json.RawMessage
+	if impl := reg.UAParser.Impl; impl != nil && ua != "" {
+		c, err := impl.UAParserContext(ua)
+		msgs.addErr(slotUAParser, err)
+		if err == nil {
+			uaCtx = c
+		}
+	}
+
+	if impl := reg.CurrencyConversion.Impl; impl != nil {
+		msgs.addErr(slotCurrency, impl.ConvertCurrency(ctx, e, raw.Context.Timestamp))
+	}
+
+	// Referer URL.
+	if refr := e.Fields[event.PageReferrer]; refr != "" {
+		u, ok, m := stringToURI(refr)
+		switch {
+		case m != "":
+			msgs.add(slotRefererURI, m)
+		case ok:
+			e.Fields[event.RefrURLScheme], e.Fields[event.RefrURLHost], e.Fields[event.RefrURLPort],
+				e.Fields[event.RefrURLPath], e.Fields[event.RefrURLQuery], e.Fields[event.RefrURLFragment] = explode(u)
+			if impl := reg.RefererParser.Impl; impl != nil {
+				c := u.components()
+				if medium, source, term, ok := impl.ParseReferer(&c, e.Fields[event.PageURLHost]); ok {
+					e.Fields[event.RefrMedium], e.Fields[event.RefrSource], e.Fields[event.RefrTerm] = medium, source, term
+				}
+			}
+		}
+	}
+
+	// The page querystring: campaign attribution and cross-domain tracking.
+	if pageURI != nil {
+		cs := lookupCharset(enc)
+		if cs == charsetUnknown {
+			cs = charsetUTF8
+		}
+		q := parseQuerystring(pageURI.query, cs)
+		if impl := reg.CampaignAttribution.Impl; impl != nil {
+			msgs.addErr(slotCampaign, impl.Attribute(q, e))
+		}
+		crossDomain(q, e, &msgs)
+	}
+
+	if impl := reg.EventFingerprint.Impl; impl != nil {
+		e.Fields[event.EventFingerprint] = impl.Fingerprint(raw.Parameters)
+	}
+
+	// Contexts, unstructured event and the event's schema.
+	custom, cm := en.validateContexts(ctx, e.Fields[event.Contexts])
+	msgs.add(slotContexts, cm...)
+	unstruct, um := en.validateUnstruct(ctx, e.Fields[event.UnstructEvent])
+	msgs.add(slotUnstruct, um...)
+	if k, m := extractSchema(e.Fields[event.EventType], unstruct, um == nil); m != "" {
+		msgs.add(slotSchema, m)
+	} else {
+		e.Fields[event.EventVendor], e.Fields[event.EventName], e.Fields[event.EventFormat], e.Fields[event.EventVersion] =
+			k.Vendor, k.Name, k.Format, k.Version.String()
+	}
+
+	var jsCtxs []json.RawMessage
+	if impl := reg.JavaScript.Impl; impl != nil {
+		c, err := impl.Process(ctx, e)
+		msgs.addErr(slotJavaScript, err)
+		if err == nil {
+			jsCtxs = c
+		}
+	}
+	var cookieCtxs, headerCtxs []json.RawMessage
+	if impl := reg.CookieExtractor.Impl; impl != nil {
+		cookieCtxs = impl.ExtractCookies(raw.Context.Headers)
+	}
+	if impl := reg.HTTPHeaderExtractor.Impl; impl != nil {
+		headerCtxs = impl.ExtractHeaders(raw.Context.Headers)
+	}
+	var weatherCtx json.RawMessage
+	if impl := reg.Weather.Impl; impl != nil {
+		c, err := impl.WeatherContext(ctx, e)
+		msgs.addErr(slotWeather, err)
+		if err == nil {
+			weatherCtx = c
+		}
+	}
+
+	// Derived contexts prepared by the built-in enrichments, in R108's order.
+	var prepared []json.RawMessage
+	for _, c := range []json.RawMessage{uaCtx, weatherCtx, iabCtx} {
+		if c != nil {
+			prepared = append(prepared, c)
+		}
+	}
+	prepared = append(prepared, jsCtxs...)
+	prepared = append(prepared, cookieCtxs...)
+	prepared = append(prepared, headerCtxs...)
+
+	jsonOK := cm == nil && um == nil
+	var sqlCtxs, apiCtxs []json.RawMessage
+	sqlOK := true
+	if impl := reg.SQLQuery.Impl; impl != nil && jsonOK {
+		c, err := impl.SQLContexts(ctx, &enrichment.LookupInput{Event: e, Derived: prepared, Contexts: custom, Unstruct: unstruct})
+		msgs.addErr(slotSQL, err)
+		if err == nil {
+			sqlCtxs = c
+		} else {
+			sqlOK = false
+		}
+	}
+	if impl := reg.APIRequest.Impl; impl != nil && jsonOK && sqlOK {
+		derived := append(append([]json.RawMessage(nil), prepared...), sqlCtxs...)
+		c, err := impl.APIContexts(ctx, &enrichment.LookupInput{Event: e, Derived: derived, Contexts: custom, Unstruct: unstruct})
+		msgs.addErr(slotAPI, err)
+		if err == nil {
+			apiCtxs = c
+		}
+	}
+	if n := len(apiCtxs) + len(sqlCtxs) + len(prepared); n > 0 {
+		all := make([]json.RawMessage, 0, n)
+		all = append(append(append(all, apiCtxs...), sqlCtxs...), prepared...)
+		if s, m := formatDerivedContexts(all); m != "" {
+			msgs.add(slotFields, m)
+		} else {
+			e.Fields[event.DerivedContexts] = s
+		}
+	}
+
+	if impl := reg.PII.Impl; impl != nil {
+		impl.Pseudonymize(e)
+	}
+
+	en.validateFields(e, &msgs)
+	if out := msgs.all(); out != nil {
+		return nil, out
+	}
+	return e, nil
+}
+
+// crossDomain is PageEnrichments.parseCrossDomain: "_sp=DUID.TSTAMP" in the
+// page querystring sets refr_domain_userid and refr_dvce_tstamp.
+func crossDomain(q enrichment.Query, e *event.Event, msgs *messages) {
+	var sp string
+	var null, found bool
+	for i := len(q) - 1; i >= 0; i-- {
+		if q[i].Name == "_sp" {
+			sp, null, found = q[i].Value, q[i].Null, true
+			break
+		}
+	}
+	if !found || (sp == "" && !null) {
+		return
+	}
+	// Java's String.split drops trailing empty strings.
+	parts := strings.Split(sp, ".")
+	for len(parts) > 0 && parts[len(parts)-1] == "" {
+		parts = parts[:len(parts)-1]
+	}
+	if null || len(parts) == 0 {
+		// R108 threw here (NullPointerException, ArrayIndexOutOfBounds) and
+		// its catch-all failed the event.
+		what := "java.lang.ArrayIndexOutOfBoundsException: 0"
+		if null {
+			what = "java.lang.NullPointerException"
+		}
+		msgs.add(slotCrossDomain, "Unexpected error processing events: "+what)
+		return
+	}
+	duid := event.Sanitize(parts[0])
+	var ts string
+	if len(parts) > 1 {
+		out, m := extractTimestamp("sp_dtm", parts[1])
+		if m != "" {
+			msgs.add(slotCrossDomain, m)
+			return
+		}
+		ts = out
+	}
+	e.Fields[event.RefrDomainUserID] = duid
+	if ts != "" {
+		e.Fields[event.RefrDvceTstamp] = ts
+	}
+}
+
+// validateFields checks every field against its type and length.
+func (en *Enricher) validateFields(e *event.Event, msgs *messages) {
+	for i := range e.Fields {
+		v := e.Fields[i]
+		if v == "" {
+			continue
+		}
+		f := event.Field(i)
+		if f.Kind() == event.KindString && f.MaxLen() > 0 && len(v) <= f.MaxLen() {
+			continue // the common case: a short string
+		}
+		err := event.ValidateField(f, v)
+		if err == nil {
+			continue
+		}
+		if !en.failLen && f.MaxLen() > 0 && isLengthOnly(f, v) {
+			continue
+		}
+		msgs.add(slotFields, err.Error())
+	}
+}
+
+// isLengthOnly reports whether v's only problem is its length.
+func isLengthOnly(f event.Field, v string) bool {
+	max := f.MaxLen()
+	// Cut v to max characters; if that is valid, only the length was wrong.
+	n := 0
+	for i := range v {
+		if n == max {
+			return event.ValidateField(f, v[:i]) == nil
+		}
+		n++
+	}
+	return false
+}
+
+// String describes the enricher for logs.
+func (en *Enricher) String() string {
+	return fmt.Sprintf("enrich.Enricher{v_etl=%s, etl_tstamp=%s, enrichments=%v, pending=%v}",
+		en.cfg.ETLVersion, en.etlTstamp, en.reg.Enabled(), en.reg.Pending())
+}

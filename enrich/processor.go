@@ -1,0 +1,157 @@
+package enrich
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"time"
+
+	"github.com/furrowdata/furrow/enrich/adapter"
+	"github.com/furrowdata/furrow/enrich/collector"
+	"github.com/furrowdata/furrow/enrich/enrichment"
+	"github.com/furrowdata/furrow/event"
+)
+
+// PayloadFormat is what the Processor needs of a collector format
+// (collector.Format satisfies it): one record to payloads, and the text a
+// bad row carries for the record.
+type PayloadFormat interface {
+	// Parse turns one record into payloads; none and no error means the
+	// record is discarded (a header, a non-tracker request).
+	Parse(record []byte) ([]collector.Payload, error)
+	// BadLine is the record as a bad row's "line".
+	BadLine(record []byte) string
+}
+
+// Adapters turns a payload into raw events (*adapter.Registry satisfies
+// it). A failure returns the messages of one bad row for the payload.
+type Adapters interface {
+	ToRawEvents(ctx context.Context, p *collector.Payload) ([]adapter.RawEvent, []string)
+}
+
+// ProcessorConfig configures a Processor.
+type ProcessorConfig struct {
+	Format   PayloadFormat
+	Adapters Adapters
+	Enricher *Enricher
+	// ETLTimestamp stamps bad rows (failure_tstamp), so that re-runs write
+	// identical bad rows. Zero = the Enricher's ETLTimestamp.
+	ETLTimestamp time.Time
+	Logger       *slog.Logger // nil = slog.Default()
+}
+
+// Validate reports every missing dependency.
+func (c ProcessorConfig) Validate() error {
+	var errs []error
+	if c.Format == nil {
+		errs = append(errs, errors.New("enrich processor config: Format is required"))
+	}
+	if c.Adapters == nil {
+		errs = append(errs, errors.New("enrich processor config: Adapters is required"))
+	}
+	if c.Enricher == nil {
+		errs = append(errs, errors.New("enrich processor config: Enricher is required"))
+	}
+	return errors.Join(errs...)
+}
+
+// Processor is the per-record step of the enrich stage. It is safe for
+// concurrent use.
+type Processor struct {
+	cfg     ProcessorConfig
+	failure time.Time
+	log     *slog.Logger
+}
+
+// NewProcessor builds a Processor.
+func NewProcessor(cfg ProcessorConfig) (*Processor, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	p := &Processor{cfg: cfg, failure: cfg.ETLTimestamp, log: cfg.Logger}
+	if p.failure.IsZero() {
+		p.failure = cfg.Enricher.cfg.ETLTimestamp
+	}
+	if p.log == nil {
+		p.log = slog.Default()
+	}
+	return p, nil
+}
+
+// Result collects what records became. The caller resets it between uses;
+// Process only appends.
+type Result struct {
+	Events    []*event.Event
+	Bad       []event.BadRow
+	Discarded int
+}
+
+// Reset empties r, keeping its capacity.
+func (r *Result) Reset() {
+	clear(r.Events)
+	r.Events = r.Events[:0]
+	r.Bad = r.Bad[:0]
+	r.Discarded = 0
+}
+
+// Process takes one record through format, adapters and enricher,
+// appending to res as Spark Enrich R108 would have written it: a record the
+// format rejects is one bad row; a record without payloads is discarded; a
+// payload an adapter rejects is one bad row; every raw event is a good
+// event or one bad row of its own (the record's line with that event's
+// messages). Every record is therefore exactly discarded, or yields at
+// least one good event or bad row. An unexpected failure (a panic) makes
+// the record one bad row, "Unexpected error processing events: …", as
+// R108's EtlPipeline did; what the record had produced before is dropped.
+func (p *Processor) Process(ctx context.Context, data []byte, res *Result) {
+	nEvents, nBad := len(res.Events), len(res.Bad)
+	defer func() {
+		if r := recover(); r != nil {
+			clear(res.Events[nEvents:])
+			res.Events, res.Bad = res.Events[:nEvents], res.Bad[:nBad]
+			p.log.Error("unexpected failure processing a record", "panic", r, "stack", string(debug.Stack()))
+			res.Bad = append(res.Bad, event.NewBadRow(p.badLine(data), p.failure,
+				fmt.Sprintf("Unexpected error processing events: %v", r)))
+		}
+	}()
+	payloads, err := p.cfg.Format.Parse(data)
+	if err != nil {
+		res.Bad = append(res.Bad, event.NewBadRow(p.badLine(data), p.failure, enrichment.Messages(err)...))
+		return
+	}
+	if len(payloads) == 0 {
+		res.Discarded++
+		return
+	}
+	var line string
+	lineOf := func() string {
+		if line == "" {
+			line = p.badLine(data)
+		}
+		return line
+	}
+	for i := range payloads {
+		raws, msgs := p.cfg.Adapters.ToRawEvents(ctx, &payloads[i])
+		if len(msgs) > 0 {
+			res.Bad = append(res.Bad, event.NewBadRow(lineOf(), p.failure, msgs...))
+			continue
+		}
+		if len(raws) == 0 {
+			// R108's adapters returned a non-empty list or a failure.
+			res.Bad = append(res.Bad, event.NewBadRow(lineOf(), p.failure, "Payload yielded no events"))
+			continue
+		}
+		for j := range raws {
+			ev, msgs := p.cfg.Enricher.Enrich(ctx, &raws[j])
+			if msgs != nil {
+				res.Bad = append(res.Bad, event.NewBadRow(lineOf(), p.failure, msgs...))
+				continue
+			}
+			res.Events = append(res.Events, ev)
+		}
+	}
+}
+
+func (p *Processor) badLine(data []byte) string { return p.cfg.Format.BadLine(data) }
