@@ -1,9 +1,9 @@
 package shred
 
 import (
-	"errors"
 	"fmt"
 	"math"
+	"math/big"
 	"strconv"
 	"strings"
 	"time"
@@ -53,50 +53,99 @@ func toFloat(v *jsonx.Value) (float64, error) {
 	return f, nil
 }
 
-// parseDecimal converts a decimal literal to an unscaled decimal128 with the
-// given scale, rounding half away from zero beyond the scale. Plain literals
-// of up to 18 digits take a fast path without big-number arithmetic.
+// parseDecimal converts a decimal literal (JSON number syntax, exponent
+// allowed) to an unscaled decimal128 with the given scale, rounding half away
+// from zero beyond the scale, exactly (no binary floating point on the way).
+// It fails when the value needs more than prec digits.
 func parseDecimal(s string, prec, scale int32) (decimal128.Num, error) {
-	if n, ok := fastDecimal(s, scale); ok {
-		d := decimal128.FromI64(n)
-		if !d.FitsInPrecision(prec) {
-			return decimal128.Num{}, fmt.Errorf("%s does not fit DECIMAL(%d,%d)", s, prec, scale)
-		}
-		return d, nil
-	}
-	d, err := decimal128.FromString(s, prec, scale)
-	if err != nil {
+	fail := func() (decimal128.Num, error) {
 		return decimal128.Num{}, fmt.Errorf("%s does not fit DECIMAL(%d,%d)", s, prec, scale)
 	}
-	return d, nil
-}
-
-func fastDecimal(s string, scale int32) (int64, bool) {
+	t := s
 	neg := false
-	if strings.HasPrefix(s, "-") {
-		neg, s = true, s[1:]
+	if strings.HasPrefix(t, "-") {
+		neg, t = true, t[1:]
+	} else if strings.HasPrefix(t, "+") {
+		t = t[1:]
 	}
-	whole, frac, _ := strings.Cut(s, ".")
-	if whole == "" || len(frac) > int(scale) || len(whole)+int(scale) > 18 {
-		return 0, false
+	exp := 0
+	if i := strings.IndexAny(t, "eE"); i >= 0 {
+		e, err := strconv.Atoi(t[i+1:])
+		if err != nil || e > 100 || e < -100 {
+			return fail()
+		}
+		exp, t = e, t[:i]
 	}
-	var n int64
+	whole, frac, _ := strings.Cut(t, ".")
+	if whole == "" && frac == "" {
+		return fail()
+	}
+	var digits [96]byte
+	d := digits[:0]
 	for _, part := range [2]string{whole, frac} {
 		for i := 0; i < len(part); i++ {
 			c := part[i]
-			if c < '0' || c > '9' {
-				return 0, false
+			if c < '0' || c > '9' || len(d) == cap(d) {
+				return fail()
 			}
-			n = n*10 + int64(c-'0')
+			d = append(d, c)
 		}
 	}
-	for i := len(frac); i < int(scale); i++ {
-		n *= 10
+	fracDigits := len(frac) - exp // digits after the point
+	if fracDigits < 0 {
+		for ; fracDigits < 0; fracDigits++ {
+			if len(d) == cap(d) {
+				return fail()
+			}
+			d = append(d, '0')
+		}
+	}
+	roundUp := false
+	if cut := fracDigits - int(scale); cut > 0 {
+		if cut > len(d) {
+			d = d[:0]
+		} else {
+			roundUp = d[len(d)-cut] >= '5'
+			d = d[:len(d)-cut]
+		}
+	} else {
+		for ; cut < 0; cut++ {
+			if len(d) == cap(d) {
+				return fail()
+			}
+			d = append(d, '0')
+		}
+	}
+	for len(d) > 0 && d[0] == '0' {
+		d = d[1:]
+	}
+	if len(d) > int(prec)+1 {
+		return fail()
+	}
+	var n decimal128.Num
+	if len(d) <= 18 {
+		var v int64
+		for _, c := range d {
+			v = v*10 + int64(c-'0')
+		}
+		n = decimal128.FromI64(v)
+	} else {
+		b, ok := new(big.Int).SetString(string(d), 10)
+		if !ok {
+			return fail()
+		}
+		n = decimal128.FromBigInt(b)
+	}
+	if roundUp {
+		n = n.Add(decimal128.FromU64(1))
 	}
 	if neg {
-		n = -n
+		n = n.Negate()
 	}
-	return n, true
+	if !n.FitsInPrecision(prec) {
+		return fail()
+	}
+	return n, nil
 }
 
 func toDecimal(v *jsonx.Value, prec, scale int32) (decimal128.Num, error) {
@@ -105,8 +154,6 @@ func toDecimal(v *jsonx.Value, prec, scale int32) (decimal128.Num, error) {
 	}
 	return parseDecimal(v.Str, prec, scale)
 }
-
-var errNotString = errors.New("not a string")
 
 func toDate(v *jsonx.Value) (arrow.Date32, error) {
 	if v.Kind != jsonx.String {

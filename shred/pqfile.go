@@ -75,8 +75,12 @@ func (d *pqDataset) writerProps() *parquet.WriterProperties {
 	case "none":
 		codec = compress.Codecs.Uncompressed
 	}
+	// The Parquet encoders get Go-heap memory: arrow-go v15's column writers
+	// do not release their level and page sinks (encoding.BufferWriter) when
+	// a file closes, so tracked memory would never return to zero. The Arrow
+	// builders and pqarrow's own buffers use the writer's allocator.
 	return parquet.NewWriterProperties(
-		parquet.WithAllocator(d.mem),
+		parquet.WithAllocator(memory.DefaultAllocator),
 		parquet.WithCompression(codec),
 		parquet.WithCreatedBy(CreatedBy),
 		parquet.WithStoreDecimalAsInteger(true),

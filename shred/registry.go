@@ -21,12 +21,16 @@ type Registry interface {
 }
 
 // ModelLister is implemented by registries that can list every version of
-// one schema model (all vendor/name/format/M-*-* keys). Without it, a
-// model's column layout is the superset of the versions seen so far, and a
-// new version seen mid-partition starts a new file.
+// one schema model (all vendor/name/format/M-*-* keys); *iglu.Resolver does.
+// Without it, a model's column layout is the superset of the versions a
+// writer has seen so far, and a new version seen mid-partition starts a new
+// part file.
 type ModelLister interface {
-	ListModel(ctx context.Context, model event.ModelKey) ([]event.SchemaKey, error)
+	ListModel(ctx context.Context, vendor, name, format string, model int) ([]event.SchemaKey, error)
 }
+
+var _ ModelLister = (*iglu.Resolver)(nil)
+var _ Registry = (*iglu.Resolver)(nil)
 
 // Plan is the column layout of one schema model: the superset of several
 // versions' types (see Merge). Plans are immutable.
@@ -111,7 +115,7 @@ func (c *planCache) listedVersions(ctx context.Context, model event.ModelKey) ([
 	}
 	vs = []event.SchemaVer{}
 	if l, isLister := c.reg.(ModelLister); isLister {
-		keys, err := l.ListModel(ctx, model)
+		keys, err := l.ListModel(ctx, model.Vendor, model.Name, model.Format, model.Model)
 		if err != nil && (!errors.Is(err, iglu.ErrSchemaNotFound) || errors.Is(err, iglu.ErrRepositoryFailure)) {
 			return nil, fmt.Errorf("listing the versions of %s: %w", model, err)
 		}

@@ -50,9 +50,9 @@ type wideCol struct {
 
 	enc encoder // unstruct: the struct (or leaf) encoder; contexts: element members
 	lb  *array.ListBuilder
-	sb  *array.StructBuilder   // context element struct (nil when the data is not an object)
-	ver *array.StringBuilder   // context element _schema_version
-	elm encoder                // context element encoder when the data is not an object
+	sb  *array.StructBuilder // context element struct (nil when the data is not an object)
+	ver *array.StringBuilder // context element _schema_version
+	elm encoder              // context element encoder when the data is not an object
 }
 
 type wideKey struct {
