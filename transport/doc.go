@@ -69,8 +69,11 @@
 // dials on first use and keeps the connection, so there is one handshake
 // per peer, not per packet. Send failures are reported to memberlist as the
 // *net.OpError it recognises, so an unreachable peer is suspected at once;
-// after a failed dial the peer is not redialed for PacketDialTimeout, so a
-// dead host does not stall the probe loop. Streams (join, push/pull, TCP
+// after a failed dial the peer is not redialed for PacketDialTimeout,
+// doubling per failure up to 8×, so a dead host does not stall the probe
+// loop. A pooled connection the peer closed (it restarted) is noticed by a
+// reader goroutine and a packet that meets it is retried once on a fresh
+// connection rather than lost in a reset socket. Streams (join, push/pull, TCP
 // probes) are one TLS connection each, as memberlist closes them.
 //
 // Gossip is additionally encrypted by memberlist with a 32-byte SecretKey
