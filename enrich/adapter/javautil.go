@@ -277,11 +277,11 @@ func isJavaSpaceOrControl(r rune) bool {
 }
 
 // parseForm is URLEncodedUtils.parse(URI.create("http://localhost/?"+body),
-// UTF-8) as the R108 webhook adapters called it: the body must be a legal
-// URI query; tokens are separated by '&' or ';' (java.util.Scanner: one
-// leading separator skipped, empty tokens between separators kept, a
-// trailing separator ignored); each token splits at its first '=' into a
-// trimmed, form-decoded name and value.
+// UTF-8) (HttpClient 4.5) as the R108 webhook adapters called it: the body
+// must be a legal URI query (a '#' ends it); parameters are separated by
+// '&' or ';'; each splits at its first '=' into a name and a value,
+// whitespace-trimmed and form-decoded; a parameter with an empty name is
+// dropped and one without '=' has a null value.
 func parseForm(body string) ([]formParam, error) {
 	query, msg := uriQueryError(body)
 	if msg != "" {
@@ -292,29 +292,36 @@ func parseForm(body string) ([]formParam, error) {
 
 // splitForm tokenises an already-checked query (see parseForm).
 func splitForm(query string) []formParam {
-	if query == "" {
-		return nil
-	}
-	if query[0] == '&' || query[0] == ';' {
-		query = query[1:]
-	}
 	var out []formParam
 	for query != "" {
-		end := strings.IndexAny(query, "&;")
 		tok := query
-		if end >= 0 {
-			tok = query[:end]
-			query = query[end+1:]
+		if end := strings.IndexAny(query, "&;"); end >= 0 {
+			tok, query = query[:end], query[end+1:]
 		} else {
 			query = ""
 		}
-		if name, value, ok := strings.Cut(tok, "="); ok {
-			out = append(out, formParam{Name: formDecode(javaTrim(name)), Value: formDecode(javaTrim(value))})
-		} else {
-			out = append(out, formParam{Name: formDecode(javaTrim(tok)), Null: true})
+		name, value, hasValue := strings.Cut(tok, "=")
+		name = tokenTrim(name)
+		if name == "" {
+			continue
 		}
+		p := formParam{Name: formDecode(name), Null: !hasValue}
+		if hasValue {
+			p.Value = formDecode(tokenTrim(value))
+		}
+		out = append(out, p)
 	}
 	return out
+}
+
+// tokenTrim is HttpClient's TokenParser on one token: leading and trailing
+// blanks (space, tab, CR, LF) removed, inner runs of them collapsed to one
+// space.
+func tokenTrim(s string) string {
+	if !strings.ContainsAny(s, " \t\r\n") {
+		return s
+	}
+	return strings.Join(strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || r == '\t' || r == '\r' || r == '\n' }), " ")
 }
 
 // javaTrim is String.trim: it strips every character <= ' '.
