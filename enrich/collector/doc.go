@@ -5,4 +5,24 @@
 // input stream into records and turns each record into collector Payloads,
 // nothing (a discarded header or non-tracker line) or an error that becomes a
 // bad row.
+//
+// The contract is Snowplow R108's loaders (scala-common-enrich 0.34.0 as
+// Spark Enrich 1.15.0 ran them), bug for bug where a bug changes output:
+// the CloudFront line regex and its historical layouts, the undoing of
+// CloudFront's double percent-encoding, java.net.URI's validation of the
+// querystring and httpclient's splitting and decoding of it, Joda-Time's
+// parsing of the log timestamps, commons-codec's lenient base64, libthrift's
+// TBinaryProtocol reading and its error messages, and the JVM's replacement
+// of malformed UTF-8. Each file says which Snowplow code it follows.
+//
+// Reading: Decompress sniffs gzip, zstd, lzop (Hadoop LZO) or plain data by
+// magic bytes; Format.NewReader frames the result (Hadoop's
+// LineRecordReader rules for the line formats, elephant-bird block files or
+// base64 lines for thrift); Format.Parse turns a record into payloads.
+// Sub-packages: lzop (the lzop container), blockfile (elephant-bird's block
+// format) and collectortest (writers of test inputs).
+//
+// Concurrency: Formats are stateless and safe for concurrent use; a
+// RecordReader belongs to one goroutine. Memory: one record is at most
+// MaxRecordSize bytes; readers hold one record (or one block) at a time.
 package collector

@@ -1,0 +1,296 @@
+package collector
+
+import (
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// Snowplow's Loader.parseQuerystring(Some(q), enc) was
+//
+//	URLEncodedUtils.parse(URI.create("http://localhost/?" + q), enc)
+//
+// (httpclient 4.5): java.net.URI validates the query and the fragment that
+// follows a '#' (which is dropped), then the raw query is split on '&' and
+// ';', names and values are form-decoded ('+' is a space, %XX a byte, any
+// other character its low eight bits) and the bytes decoded in the charset
+// with malformed input replaced. Parameters with an empty name are dropped;
+// a parameter without '=' has a null value (Value "" here).
+
+const uriPrefix = "http://localhost/?"
+
+// uriQueryChars marks the ASCII characters java.net.URI allows unescaped in
+// a query or fragment (reserved, unreserved and the "[]" it also accepts).
+var uriQueryChars = func() (t [128]bool) {
+	for c := 'a'; c <= 'z'; c++ {
+		t[c] = true
+	}
+	for c := 'A'; c <= 'Z'; c++ {
+		t[c] = true
+	}
+	for c := '0'; c <= '9'; c++ {
+		t[c] = true
+	}
+	for _, c := range ";/?:@&=+$,[]-_.!~*'()" {
+		t[c] = true
+	}
+	return t
+}()
+
+func isHex(c byte) bool {
+	return ('0' <= c && c <= '9') || ('a' <= c && c <= 'f') || ('A' <= c && c <= 'F')
+}
+
+func unhex(c byte) byte {
+	switch {
+	case c <= '9':
+		return c - '0'
+	case c >= 'a':
+		return c - 'a' + 10
+	default:
+		return c - 'A' + 10
+	}
+}
+
+// javaSpaceChar is Character.isSpaceChar of Java 8 (Unicode 6.2: Zs, Zl,
+// Zp, including U+180E).
+func javaSpaceChar(r rune) bool {
+	switch {
+	case r == 0x20, r == 0xa0, r == 0x1680, r == 0x180e, r >= 0x2000 && r <= 0x200a,
+		r == 0x2028, r == 0x2029, r == 0x202f, r == 0x205f, r == 0x3000:
+		return true
+	}
+	return false
+}
+
+// javaISOControl is Character.isISOControl.
+func javaISOControl(r rune) bool { return r <= 0x1f || (r >= 0x7f && r <= 0x9f) }
+
+// charset is a querystring encoding this package can decode.
+type charset uint8
+
+const (
+	csUTF8 charset = iota
+	csLatin1
+	csASCII
+)
+
+// lookupCharset resolves a Java charset name (case-insensitive, with the
+// aliases Java knows). Only UTF-8, ISO-8859-1 and US-ASCII are implemented;
+// for any other name ok is false, which furrow reports like Java reports an
+// unsupported charset.
+func lookupCharset(name string) (cs charset, ok bool) {
+	switch strings.ToLower(name) {
+	case "utf-8", "utf8", "unicode-1-1-utf-8":
+		return csUTF8, true
+	case "iso-8859-1", "iso8859-1", "iso_8859-1", "iso8859_1", "iso_8859_1", "latin1", "l1",
+		"ibm819", "ibm-819", "cp819", "csisolatin1", "819", "iso-ir-100", "iso_8859-1:1987", "8859_1":
+		return csLatin1, true
+	case "us-ascii", "ascii", "us", "iso646-us", "cp367", "ibm367", "csascii", "default", "646",
+		"iso_646.irv:1983", "iso_646.irv:1991", "ansi_x3.4-1968", "ansi_x3.4-1986", "iso-ir-6", "ascii7":
+		return csASCII, true
+	}
+	return 0, false
+}
+
+// span is a byte range of an arena.
+type span struct{ start, end int32 }
+
+// qsPair is one parsed parameter; value.start < 0 means no '=' (null).
+type qsPair struct{ name, value span }
+
+// queryMessage is Snowplow's message for a querystring it could not parse.
+func queryMessage(q, enc, cause string) string {
+	return "Exception extracting name-value pairs from querystring [" + q + "] with encoding [" + enc + "]: [" + cause + "]"
+}
+
+// uriError is java.net.URISyntaxException's message for the URI
+// "http://localhost/?"+q failing at byte i of q.
+func uriError(q string, i int, reason string) string {
+	idx := len(uriPrefix) + utf16Len(q[:i])
+	return reason + " at index " + strconv.Itoa(idx) + ": " + uriPrefix + q
+}
+
+// validateQuery checks q as java.net.URI checks the query (up to the first
+// '#') and the fragment of "http://localhost/?"+q. It returns the length of
+// the query part, or a URISyntaxException message.
+func validateQuery(q []byte) (queryLen int, msg string) {
+	queryLen = -1
+	what := "query"
+	for i := 0; i < len(q); {
+		c := q[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case uriQueryChars[c]:
+				i++
+			case c == '%':
+				if i+2 < len(q) && isHex(q[i+1]) && isHex(q[i+2]) {
+					i += 3
+					continue
+				}
+				return 0, uriError(string(q), i, "Malformed escape pair")
+			case c == '#' && queryLen < 0:
+				queryLen = i
+				what = "fragment"
+				i++
+			default:
+				return 0, uriError(string(q), i, "Illegal character in "+what)
+			}
+			continue
+		}
+		r, size := utf8.DecodeRune(q[i:])
+		if r <= 0x80 || javaSpaceChar(r) || javaISOControl(r) {
+			return 0, uriError(string(q), i, "Illegal character in "+what)
+		}
+		i += size
+	}
+	if queryLen < 0 {
+		queryLen = len(q)
+	}
+	return queryLen, ""
+}
+
+// parseQuery validates and parses the querystring q (valid UTF-8, not
+// aliasing the free part of *arena) in charset cs, appending decoded names
+// and values to *arena and the pairs to pairs. On failure it returns the
+// java.net.URI message (the caller wraps it with queryMessage).
+func parseQuery(arena *[]byte, q []byte, cs charset, pairs []qsPair) ([]qsPair, string) {
+	qlen, msg := validateQuery(q)
+	if msg != "" {
+		return pairs, msg
+	}
+	return splitQuery(arena, q[:qlen], cs, pairs), ""
+}
+
+// splitQuery splits and decodes a validated raw query (without fragment).
+func splitQuery(arena *[]byte, q []byte, cs charset, pairs []qsPair) []qsPair {
+	for i := 0; i < len(q); {
+		// name: up to '=', '&' or ';'
+		j := i
+		for j < len(q) && q[j] != '=' && q[j] != '&' && q[j] != ';' {
+			j++
+		}
+		name := q[i:j]
+		hasValue := j < len(q) && q[j] == '='
+		var value []byte
+		if hasValue {
+			k := j + 1
+			for k < len(q) && q[k] != '&' && q[k] != ';' {
+				k++
+			}
+			value = q[j+1 : k]
+			j = k
+		}
+		i = j + 1 // skip the separator (or run past the end)
+		if len(name) == 0 {
+			continue
+		}
+		p := qsPair{name: formDecode(arena, name, cs), value: span{-1, -1}}
+		if hasValue {
+			p.value = formDecode(arena, value, cs)
+		}
+		pairs = append(pairs, p)
+	}
+	return pairs
+}
+
+// formDecode appends the form-decoding of s (httpclient's urlDecode with
+// '+' as space, then the charset decoding) to *arena.
+func formDecode(arena *[]byte, s []byte, cs charset) span {
+	a := *arena
+	start := len(a)
+	plain := true
+	for _, c := range s {
+		if c == '%' || c == '+' || c >= utf8.RuneSelf {
+			plain = false
+			break
+		}
+	}
+	if plain {
+		a = append(a, s...)
+		*arena = a
+		return span{int32(start), int32(len(a))}
+	}
+	for i := 0; i < len(s); {
+		c := s[i]
+		switch {
+		case c == '%' && i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]):
+			// URI validation guarantees two hex digits after every '%'.
+			a = append(a, unhex(s[i+1])<<4|unhex(s[i+2]))
+			i += 3
+		case c == '+':
+			a = append(a, ' ')
+			i++
+		case c < utf8.RuneSelf:
+			a = append(a, c)
+			i++
+		default:
+			r, size := utf8.DecodeRune(s[i:])
+			a = appendLowBytes(a, string(r))
+			i += size
+		}
+	}
+	a = decodeCharset(a, start, cs)
+	*arena = a
+	return span{int32(start), int32(len(a))}
+}
+
+// decodeCharset replaces a[start:] (raw bytes) with their decoding in cs as
+// UTF-8 text, Java-style replacement included.
+func decodeCharset(a []byte, start int, cs charset) []byte {
+	raw := a[start:]
+	switch cs {
+	case csUTF8:
+		if utf8.Valid(raw) {
+			return a
+		}
+		tmp := append([]byte(nil), raw...)
+		return appendJavaUTF8(a[:start], tmp)
+	case csLatin1:
+		ascii := true
+		for _, c := range raw {
+			if c >= utf8.RuneSelf {
+				ascii = false
+				break
+			}
+		}
+		if ascii {
+			return a
+		}
+		tmp := append([]byte(nil), raw...)
+		a = a[:start]
+		for _, c := range tmp {
+			a = utf8.AppendRune(a, rune(c))
+		}
+		return a
+	default: // US-ASCII
+		tmp := append([]byte(nil), raw...)
+		a = a[:start]
+		for _, c := range tmp {
+			if c >= utf8.RuneSelf {
+				a = utf8.AppendRune(a, utf8.RuneError)
+			} else {
+				a = append(a, c)
+			}
+		}
+		return a
+	}
+}
+
+// appendSingleEncodePcts appends s with every "%25XX" (XX two hex digits)
+// turned into "%XX", left to right without overlap: Snowplow's
+// ConversionUtils.singleEncodePcts, which undid CloudFront's double
+// encoding. changed reports whether anything was replaced.
+func appendSingleEncodePcts(dst, s []byte) (out []byte, changed bool) {
+	last := 0
+	for i := 0; i+4 < len(s); i++ {
+		if s[i] == '%' && s[i+1] == '2' && s[i+2] == '5' && isHex(s[i+3]) && isHex(s[i+4]) {
+			dst = append(dst, s[last:i+1]...)
+			dst = append(dst, s[i+3], s[i+4])
+			i += 4
+			last = i + 1
+			changed = true
+		}
+	}
+	return append(dst, s[last:]...), changed
+}
