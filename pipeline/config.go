@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/furrowdata/furrow/storage"
 	"github.com/furrowdata/furrow/storage/location"
 )
 
@@ -65,6 +66,10 @@ type Config struct {
 	// Storage configures s3:// and hdfs:// locations (encryption, endpoint,
 	// addressing, part size, HDFS user).
 	Storage location.Options
+
+	// WrapStore, when set, wraps every store the job opens ("input",
+	// "output", "bad"): failure injection in tests, instrumentation.
+	WrapStore func(role string, s storage.Store) storage.Store
 
 	Logger *slog.Logger
 	// ProgressOut receives the live progress line when it is a terminal.

@@ -91,14 +91,14 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 func (j *job) run(ctx context.Context) error {
 	c := &j.cfg
 	var err error
-	if j.in, err = j.openStore(ctx, c.Input); err != nil {
+	if j.in, err = j.openStore(ctx, "input", c.Input); err != nil {
 		return fmt.Errorf("opening --input-folder: %w", err)
 	}
 	j.outURL = c.Output
 	if c.Job == JobRun {
 		j.outURL = strings.TrimSuffix(c.Output, "/") + "/run=" + j.etl.Format("2006-01-02-15-04-05")
 	}
-	if j.out, err = j.openStore(ctx, j.outURL); err != nil {
+	if j.out, err = j.openStore(ctx, "output", j.outURL); err != nil {
 		return fmt.Errorf("opening --output-folder: %w", err)
 	}
 	j.badURL = c.Bad
@@ -107,7 +107,7 @@ func (j *job) run(ctx context.Context) error {
 	} else if c.Job == JobRun {
 		j.badURL = strings.TrimSuffix(c.Bad, "/") + "/run=" + j.etl.Format("2006-01-02-15-04-05")
 	}
-	if j.bad, err = j.openStore(ctx, j.badURL); err != nil {
+	if j.bad, err = j.openStore(ctx, "bad", j.badURL); err != nil {
 		return fmt.Errorf("opening --bad-folder: %w", err)
 	}
 	j.rep.Output, j.rep.BadOutput = j.out.URL(""), j.bad.URL("")
