@@ -3,11 +3,12 @@ package pipeline
 import (
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"sort"
 	"strings"
 	"sync"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Counters are what one task (or a whole job) read and produced.
@@ -51,17 +52,35 @@ func (c *Counters) Add(o *Counters) {
 	}
 }
 
-// bracketed matches the values Snowplow messages quote in brackets.
-var bracketed = regexp.MustCompile(`\[[^\]]*\]`)
-
-// ErrorClass reduces a bad-row message to its class by blanking quoted values,
-// so that the report counts "Field [e]: [lol] is not a recognised event code"
-// and "Field [e]: [foo] is not …" together.
+// ErrorClass reduces a bad-row message to its class for the report's
+// per-error counts: the values Snowplow messages quote in brackets are
+// blanked ("Field [e]: [lol] is not a recognised event code" and
+// "Field [e]: [foo] …" count together), and the class is cut to 100
+// printable characters.
 func ErrorClass(msg string) string {
-	if len(msg) > 300 {
-		msg = msg[:300]
+	var b strings.Builder
+	depth := 0
+	for _, r := range msg {
+		switch {
+		case r == '[':
+			if depth == 0 {
+				b.WriteString("[…]")
+			}
+			depth++
+		case r == ']' && depth > 0:
+			depth--
+		case depth > 0:
+		case r == utf8.RuneError || !unicode.IsPrint(r):
+			b.WriteByte('?')
+		default:
+			b.WriteRune(r)
+		}
+		if b.Len() >= 100 {
+			b.WriteString("…")
+			break
+		}
 	}
-	return bracketed.ReplaceAllString(msg, "[…]")
+	return b.String()
 }
 
 // CountError records one bad row under the class of its first message.
