@@ -6,6 +6,7 @@ import (
 	"errors"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -391,5 +392,28 @@ func TestConfigValidate(t *testing.T) {
 	}
 	if _, err := New(Config{}); err != nil {
 		t.Fatalf("defaults invalid: %v", err)
+	}
+}
+
+func TestRadixSortMatchesComparisonSort(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	for _, skew := range []bool{false, true} {
+		d, _ := New(Config{})
+		for _, l := range randomLines(rng, 40000) {
+			if skew { // many ids sharing their top 16 bits
+				copy(l[bytes.Index(l, []byte("\tpage_view\t"))+11:], "0000")
+			}
+			if err := d.Add(l); err != nil {
+				t.Fatal(err)
+			}
+		}
+		want := slices.Clone(d.keys)
+		slices.SortFunc(want, func(a, b sortKey) int { return d.cmpKeys(&a, &b) })
+		d.sortKeys()
+		for i := range want {
+			if d.cmpKeys(&want[i], &d.keys[i]) != 0 {
+				t.Fatalf("skew %v: key %d differs", skew, i)
+			}
+		}
 	}
 }

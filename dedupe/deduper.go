@@ -58,7 +58,6 @@ type Deduper struct {
 	keys      []sortKey
 	tmp       []sortKey // radix-sort scratch, same capacity as keys
 	meta      []lineMeta
-	counts    []int32  // radix-sort buckets
 	chunks    [][]byte // arena; chunks[cur] is being filled, later ones are spare
 	cur       int
 	chunkSize int
@@ -199,8 +198,7 @@ func (d *Deduper) reserve(n int) error {
 
 // recount recomputes the accounted memory.
 func (d *Deduper) recount() {
-	h := int64(cap(d.keys)+cap(d.tmp))*keySize + int64(cap(d.meta))*metaSize +
-		int64(cap(d.counts))*4 + int64(cap(d.chunks))*24
+	h := int64(cap(d.keys)+cap(d.tmp))*keySize + int64(cap(d.meta))*metaSize + int64(cap(d.chunks))*24
 	for _, c := range d.chunks {
 		h += int64(cap(c))
 	}
@@ -363,7 +361,7 @@ func (d *Deduper) resetArena() {
 }
 
 func (d *Deduper) freeMemory() {
-	d.keys, d.tmp, d.meta, d.counts, d.chunks = nil, nil, nil, nil, nil
+	d.keys, d.tmp, d.meta, d.chunks = nil, nil, nil, nil
 	d.cur = 0
 	d.recount()
 }

@@ -58,10 +58,12 @@
 // etl_tstamp, event_id, event_fingerprint), copies it into an arena of
 // chunks and appends a 40-byte sort key (event_id as two uint64, xxhash64 of
 // the fingerprint, the line's place) plus 16 bytes of field offsets.
-// Finish sorts the keys with one MSD radix pass on the (random) event_id
-// bits and insertion sort within buckets, then walks them: an event_id seen
-// once is emitted straight from its key; groups go through natural dedupe,
-// the manifest (in batches of Config.ManifestBatch) and synthetic handling.
+// Finish sorts the keys with up to two 8-bit MSD radix passes on the
+// (random) event_id bits and insertion sort within the small buckets left,
+// then walks them: an event_id seen once is emitted straight from its key;
+// groups go through natural dedupe, the manifest (in batches of
+// Config.ManifestBatch) and synthetic handling. A Deduper can be Reset and
+// reused for the next partition, keeping its arena.
 //
 // Everything held — arena chunks, keys, the radix scratch, offsets, slice
 // capacity included — counts against Config.MemoryBudget. When the next

@@ -2,7 +2,6 @@ package dedupe
 
 import (
 	"cmp"
-	"math/bits"
 	"slices"
 )
 
@@ -22,47 +21,71 @@ func (d *Deduper) cmpKeys(a, b *sortKey) int {
 }
 
 // sortKeys orders the in-memory lines by cmpRec. Event ids are random
-// (UUIDv4), so one MSD radix pass on the top bits of the id spreads the keys
-// into buckets of a few entries, each finished by insertion sort (or by
-// pdqsort when ids are skewed). The result is the same as a comparison sort:
-// the order is total.
+// (UUIDv4), so MSD radix passes of 8 bits on the top of the id (256 buckets
+// keep the scatter cache-friendly) leave buckets of a few keys, finished by
+// insertion sort (pdqsort when ids are skewed). The result is the same as a
+// comparison sort: the order is total.
 func (d *Deduper) sortKeys() {
 	n := len(d.keys)
-	if n < 512 {
+	if n < 256 {
 		slices.SortFunc(d.keys, func(a, b sortKey) int { return d.cmpKeys(&a, &b) })
 		return
 	}
-	nb := min(16, max(8, bits.Len(uint(n))-2))
-	shift := 64 - nb
-	buckets := 1 << nb
-	if cap(d.counts) < buckets+1 {
-		d.counts = make([]int32, buckets+1)
-		d.recount()
+	d.radix(d.keys, d.tmp[:n], 56, 2)
+}
+
+// radix sorts keys by the 8 bits of hi at shift, through tmp (same length),
+// leaving the result in keys; depth more passes are allowed below.
+func (d *Deduper) radix(keys, tmp []sortKey, shift uint, depth int) {
+	var counts [257]int
+	for i := range keys {
+		counts[keys[i].hi>>shift&0xff+1]++
 	}
-	counts := d.counts[:buckets+1]
-	clear(counts)
-	for i := range d.keys {
-		counts[d.keys[i].hi>>shift+1]++
-	}
-	for i := 1; i <= buckets; i++ {
+	for i := 1; i <= 256; i++ {
 		counts[i] += counts[i-1]
 	}
-	tmp := d.tmp[:n]
-	for i := range d.keys {
-		b := d.keys[i].hi >> shift
-		tmp[counts[b]] = d.keys[i]
-		counts[b]++
+	next := counts
+	for i := range keys {
+		b := keys[i].hi >> shift & 0xff
+		tmp[next[b]] = keys[i]
+		next[b]++
 	}
-	// counts[b] is now the end of bucket b (and the start of b+1).
-	start := int32(0)
-	for b := 0; b < buckets; b++ {
-		end := counts[b]
-		if end-start > 1 {
-			d.sortBucket(tmp[start:end])
+	for b := 0; b < 256; b++ {
+		lo, hi := counts[b], counts[b+1]
+		switch size := hi - lo; {
+		case size == 1:
+			keys[lo] = tmp[lo]
+		case size > 64 && depth > 1:
+			// tmp[lo:hi] is the input of the next pass, keys[lo:hi] its output.
+			d.radix2(tmp[lo:hi], keys[lo:hi], shift-8, depth-1)
+		case size > 1:
+			d.sortBucket(tmp[lo:hi])
+			copy(keys[lo:hi], tmp[lo:hi])
 		}
-		start = end
 	}
-	d.keys, d.tmp = tmp, d.keys[:0]
+}
+
+// radix2 is radix with the roles of the buffers swapped: it sorts src into
+// dst.
+func (d *Deduper) radix2(src, dst []sortKey, shift uint, depth int) {
+	var counts [257]int
+	for i := range src {
+		counts[src[i].hi>>shift&0xff+1]++
+	}
+	for i := 1; i <= 256; i++ {
+		counts[i] += counts[i-1]
+	}
+	next := counts
+	for i := range src {
+		b := src[i].hi >> shift & 0xff
+		dst[next[b]] = src[i]
+		next[b]++
+	}
+	for b := 0; b < 256; b++ {
+		if lo, hi := counts[b], counts[b+1]; hi-lo > 1 {
+			d.sortBucket(dst[lo:hi])
+		}
+	}
 }
 
 func (d *Deduper) sortBucket(s []sortKey) {

@@ -140,7 +140,7 @@ func createRDBTable(t *testing.T, client *dynamodb.Client, table string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := dynamodb.NewTableExistsWaiter(client).Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)}, time.Minute); err != nil {
+	if err := dynamodb.NewTableExistsWaiter(client, func(o *dynamodb.TableExistsWaiterOptions) { o.MinDelay = 50 * time.Millisecond }).Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)}, time.Minute); err != nil {
 		t.Fatal(err)
 	}
 	_, err = client.PutItem(ctx, &dynamodb.PutItemInput{
@@ -350,7 +350,7 @@ func scanEventIDs(t *testing.T, m *Manifest) []string {
 
 func TestConcurrentReducers(t *testing.T) {
 	m := open(t, testservers.Dynalite(t), "reducers", Options{CreateTable: true})
-	const parts, perPart = 4, 60
+	const parts, perPart = 4, 40
 	mk := func(p, i int, etl string) []byte {
 		return line(fmt.Sprintf("%08x-0000-4000-8000-%012x", p, i), fmt.Sprintf("fp%d", i%7), etl, "2024-01-01 00:00:00.000")
 	}
