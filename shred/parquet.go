@@ -173,6 +173,7 @@ type parquetWriter struct {
 	models map[event.ModelKey]*modelDataset
 	stats  Stats
 	closed bool
+	failed error // a Write failed: builders may hold partial rows
 }
 
 // poolIdleBytes bounds the idle buffers a writer keeps for reuse.
@@ -191,6 +192,17 @@ func (w *parquetWriter) Write(ctx context.Context, s *Shredded) error {
 	if w.closed {
 		return fmt.Errorf("shred: write after close")
 	}
+	if w.failed != nil {
+		return w.failed
+	}
+	if err := w.write(ctx, s); err != nil {
+		w.failed = fmt.Errorf("shred: writer unusable after an earlier error: %w", err)
+		return err
+	}
+	return nil
+}
+
+func (w *parquetWriter) write(ctx context.Context, s *Shredded) error {
 	ct := arrow.Timestamp(s.CollectorTstamp.UnixMilli())
 	for i := range s.Entities {
 		e := &s.Entities[i]
@@ -255,6 +267,10 @@ func (w *parquetWriter) sortedModels() []event.ModelKey {
 func (w *parquetWriter) Close(ctx context.Context) (Stats, error) {
 	if w.closed {
 		return Stats{}, fmt.Errorf("shred: writer closed twice")
+	}
+	if w.failed != nil {
+		w.Abort()
+		return Stats{}, w.failed
 	}
 	w.closed = true
 	var firstErr error

@@ -75,6 +75,7 @@ type wideRowWriter struct {
 	pending []*Shredded
 	stats   Stats
 	closed  bool
+	failed  error // a flush failed: builders may hold partial rows
 }
 
 func newWideRowWriter(cfg WriterConfig) (*wideRowWriter, error) {
@@ -88,10 +89,16 @@ func (w *wideRowWriter) Write(ctx context.Context, s *Shredded) error {
 	if w.closed {
 		return fmt.Errorf("shred: write after close")
 	}
+	if w.failed != nil {
+		return w.failed
+	}
 	w.pending = append(w.pending, s)
 	w.stats.add(s)
 	if len(w.pending) >= w.cfg.BatchRows {
-		return w.flush(ctx)
+		if err := w.flush(ctx); err != nil {
+			w.failed = fmt.Errorf("shred: writer unusable after an earlier error: %w", err)
+			return err
+		}
 	}
 	return nil
 }
@@ -291,6 +298,10 @@ func (w *wideRowWriter) appendEvent(s *Shredded) error {
 func (w *wideRowWriter) Close(ctx context.Context) (Stats, error) {
 	if w.closed {
 		return Stats{}, fmt.Errorf("shred: writer closed twice")
+	}
+	if w.failed != nil {
+		w.Abort()
+		return Stats{}, w.failed
 	}
 	w.closed = true
 	err := w.flush(ctx)

@@ -472,7 +472,7 @@ func (p *parser) array(v *Value) bool {
 
 // from renders a start location as Jackson's "[Source: …; line: 1, column: N]".
 func (p *parser) from(at int) string {
-	e := SyntaxError{Pos: at + 1, src: p.s}
+	e := SyntaxError{Pos: at, src: p.s}
 	line, col := e.location()
 	return "[Source: " + p.s + "; line: " + strconv.Itoa(line) + ", column: " + strconv.Itoa(col) + "]"
 }
