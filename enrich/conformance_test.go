@@ -168,7 +168,7 @@ func runFixture(t *testing.T, shared string, res *iglu.Resolver, fx *fixture) (c
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := NewProcessor(ProcessorConfig{Format: testCloudFront{}, Adapters: testTP1{}, Enricher: en})
+	p, err := NewProcessor(ProcessorConfig{Format: testCloudFront{}, Adapters: adapter.NewRegistry(res), Enricher: en})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -292,13 +292,10 @@ func (testCloudFront) Parse(b []byte) ([]collector.Payload, error) {
 			qs = append(qs, collector.NameValue{Name: p.Name, Value: p.Value})
 		}
 	}
-	api := collector.API{}
-	switch fs[7] {
-	case "/i", "/ice.png":
-		api = collector.API{Vendor: "com.snowplowanalytics.snowplow", Version: "tp1"}
-	default:
-		api = collector.API{Vendor: "", Version: fs[7]}
+	if fs[7] != "/i" && fs[7] != "/ice.png" {
+		return nil, fmt.Errorf("Request path %s does not match (/)vendor/version(/) pattern nor is a legacy /i(ce.png) request", fs[7])
 	}
+	api := collector.API{Vendor: "com.snowplowanalytics.snowplow", Version: "tp1"}
 	return []collector.Payload{{
 		API:         api,
 		Querystring: qs,
@@ -316,21 +313,4 @@ func (testCloudFront) Parse(b []byte) ([]collector.Payload, error) {
 // double-encoded percents).
 func singleEncodePcts(s string) string {
 	return regexp.MustCompile(`%25([0-9a-fA-F]{2})`).ReplaceAllString(s, "%$1")
-}
-
-// testTP1 is a minimal tracker-protocol GET adapter for this test.
-type testTP1 struct{}
-
-func (testTP1) ToRawEvents(_ context.Context, p *collector.Payload) ([]adapter.RawEvent, []string) {
-	if p.API.Vendor == "" {
-		return nil, []string{"Request path " + p.API.Version + " does not match (/)vendor/version(/) pattern nor is a legacy /i(ce.png) request"}
-	}
-	if len(p.Querystring) == 0 {
-		return nil, []string{"Querystring is empty: no raw event to process"}
-	}
-	params := map[string]string{}
-	for _, nv := range p.Querystring {
-		params[nv.Name] = nv.Value
-	}
-	return []adapter.RawEvent{{API: p.API, Parameters: params, Source: p.Source, Context: p.Context}}, nil
 }

@@ -285,16 +285,25 @@ func (en *Enricher) Enrich(ctx context.Context, raw *adapter.RawEvent) (*event.E
 	}
 
 	// The page querystring: campaign attribution and cross-domain tracking.
-	if pageURI != nil {
-		cs := lookupCharset(enc)
-		if cs == charsetUnknown {
-			cs = charsetUTF8
+	if pageURI != nil && pageURI.query != "" {
+		campaign := reg.CampaignAttribution.Impl
+		// Only _sp matters to the core: skip parsing a querystring that
+		// cannot hold it when no campaign attribution needs the rest.
+		if campaign != nil || strings.Contains(pageURI.query, "_sp") || strings.Contains(pageURI.query, "%5") {
+			cs := lookupCharset(enc)
+			if cs == charsetUnknown {
+				cs = charsetUTF8
+			}
+			q := parseQuerystring(pageURI.query, cs)
+			if campaign != nil {
+				msgs.addErr(slotCampaign, campaign.Attribute(q, e))
+			}
+			crossDomain(q, e, &msgs)
 		}
-		q := parseQuerystring(pageURI.query, cs)
+	} else if pageURI != nil {
 		if impl := reg.CampaignAttribution.Impl; impl != nil {
-			msgs.addErr(slotCampaign, impl.Attribute(q, e))
+			msgs.addErr(slotCampaign, impl.Attribute(nil, e))
 		}
-		crossDomain(q, e, &msgs)
 	}
 
 	if impl := reg.EventFingerprint.Impl; impl != nil {

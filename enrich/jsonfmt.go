@@ -233,8 +233,14 @@ func (f *jsonFormatter) enter() bool {
 	return true
 }
 
-func (f *jsonFormatter) startLoc(ptr int) string {
-	return "[Source: " + f.s + "; line: " + strconv.Itoa(f.line) + ", column: " + strconv.Itoa(utf16Len(f.s[f.rowStart:ptr])+1) + "]"
+// mark is a position remembered for a later message.
+type mark struct{ line, rowStart, ptr int }
+
+func (f *jsonFormatter) mark() mark { return mark{f.line, f.rowStart, f.p} }
+
+// loc renders a remembered position as Jackson's JsonLocation.
+func (f *jsonFormatter) loc(m mark) string {
+	return "[Source: " + f.s + "; line: " + strconv.Itoa(m.line) + ", column: " + strconv.Itoa(utf16Len(f.s[m.rowStart:m.ptr])+1) + "]"
 }
 
 type member struct {
@@ -247,11 +253,12 @@ func (f *jsonFormatter) object() {
 		return
 	}
 	defer func() { f.depth-- }()
-	open := f.startLoc(f.p)
+	open := f.mark()
 	f.p++
 	objStart := len(f.out)
 	f.out = append(f.out, '{')
 	var members []member
+	var index map[string]struct{} // keys seen, once the object is large
 	dup := false
 	f.skipWS()
 	if f.err != "" {
@@ -264,12 +271,12 @@ func (f *jsonFormatter) object() {
 	}
 	for {
 		if f.p >= len(f.s) {
-			f.failAt("Unexpected end-of-input: expected close marker for OBJECT (from "+open+")", f.p)
+			f.failAt("Unexpected end-of-input: expected close marker for OBJECT (from "+f.loc(open)+")", f.p)
 			return
 		}
 		if f.s[f.p] != '"' {
 			if f.s[f.p] == ']' {
-				f.failAt("Unexpected close marker ']': expected '}' (for OBJECT starting at "+open+")", f.p+1)
+				f.failAt("Unexpected close marker ']': expected '}' (for OBJECT starting at "+f.loc(open)+")", f.p+1)
 				return
 			}
 			f.unexpected(f.p, "was expecting double-quote to start field name")
@@ -292,7 +299,7 @@ func (f *jsonFormatter) object() {
 			return
 		}
 		if f.p >= len(f.s) {
-			f.failAt("Unexpected end-of-input: expected close marker for OBJECT (from "+open+")", f.p)
+			f.failAt("Unexpected end-of-input: expected close marker for OBJECT (from "+f.loc(open)+")", f.p)
 			return
 		}
 		if f.s[f.p] != ':' {
@@ -306,17 +313,31 @@ func (f *jsonFormatter) object() {
 			return
 		}
 		if f.p >= len(f.s) {
-			f.failAt("Unexpected end-of-input: expected close marker for OBJECT (from "+open+")", f.p)
+			f.failAt("Unexpected end-of-input: expected close marker for OBJECT (from "+f.loc(open)+")", f.p)
 			return
 		}
 		f.value()
 		if f.err != "" {
 			return
 		}
-		for i := range members {
-			if members[i].key == key {
-				dup = true
-				break
+		if !dup {
+			if index != nil {
+				_, dup = index[key]
+				index[key] = struct{}{}
+			} else {
+				for i := range members {
+					if members[i].key == key {
+						dup = true
+						break
+					}
+				}
+				if len(members) == 16 {
+					index = make(map[string]struct{}, 64)
+					for _, m := range members {
+						index[m.key] = struct{}{}
+					}
+					index[key] = struct{}{}
+				}
 			}
 		}
 		members = append(members, member{key: key, start: mStart, end: len(f.out)})
@@ -325,7 +346,7 @@ func (f *jsonFormatter) object() {
 			return
 		}
 		if f.p >= len(f.s) {
-			f.failAt("Unexpected end-of-input: expected close marker for OBJECT (from "+open+")", f.p)
+			f.failAt("Unexpected end-of-input: expected close marker for OBJECT (from "+f.loc(open)+")", f.p)
 			return
 		}
 		switch f.s[f.p] {
@@ -344,7 +365,7 @@ func (f *jsonFormatter) object() {
 			f.out = append(f.out, '}')
 			return
 		case ']':
-			f.failAt("Unexpected close marker ']': expected '}' (for OBJECT starting at "+open+")", f.p+1)
+			f.failAt("Unexpected close marker ']': expected '}' (for OBJECT starting at "+f.loc(open)+")", f.p+1)
 			return
 		default:
 			f.unexpected(f.p, "was expecting comma to separate OBJECT entries")
@@ -356,34 +377,27 @@ func (f *jsonFormatter) object() {
 // dedupe rewrites an object whose keys repeat as Jackson's ObjectNode held
 // it: each key once, at its first position, with its last value.
 func (f *jsonFormatter) dedupe(objStart int, members []member) {
+	last := make(map[string]int, len(members))
+	for i, m := range members {
+		last[m.key] = i
+	}
 	rendered := make([][]byte, len(members))
 	for i, m := range members {
-		rendered[i] = append([]byte(nil), f.out[m.start:m.end]...)
+		if last[m.key] == i {
+			rendered[i] = append([]byte(nil), f.out[m.start:m.end]...)
+		}
 	}
 	f.out = f.out[:objStart+1]
-	first := true
-	for i, m := range members {
-		seen := false
-		for j := 0; j < i; j++ {
-			if members[j].key == m.key {
-				seen = true
-				break
-			}
-		}
-		if seen {
+	done := make(map[string]bool, len(last))
+	for _, m := range members {
+		if done[m.key] {
 			continue
 		}
-		last := i
-		for j := i + 1; j < len(members); j++ {
-			if members[j].key == m.key {
-				last = j
-			}
-		}
-		if !first {
+		done[m.key] = true
+		if len(done) > 1 {
 			f.out = append(f.out, ',')
 		}
-		first = false
-		f.out = append(f.out, rendered[last]...)
+		f.out = append(f.out, rendered[last[m.key]]...)
 	}
 }
 
@@ -392,7 +406,7 @@ func (f *jsonFormatter) array() {
 		return
 	}
 	defer func() { f.depth-- }()
-	open := f.startLoc(f.p)
+	open := f.mark()
 	f.p++
 	f.out = append(f.out, '[')
 	f.skipWS()
@@ -407,7 +421,7 @@ func (f *jsonFormatter) array() {
 	first := true
 	for {
 		if f.p >= len(f.s) {
-			f.failAt("Unexpected end-of-input: expected close marker for ARRAY (from "+open+")", f.p)
+			f.failAt("Unexpected end-of-input: expected close marker for ARRAY (from "+f.loc(open)+")", f.p)
 			return
 		}
 		if !first {
@@ -423,7 +437,7 @@ func (f *jsonFormatter) array() {
 			return
 		}
 		if f.p >= len(f.s) {
-			f.failAt("Unexpected end-of-input: expected close marker for ARRAY (from "+open+")", f.p)
+			f.failAt("Unexpected end-of-input: expected close marker for ARRAY (from "+f.loc(open)+")", f.p)
 			return
 		}
 		switch f.s[f.p] {
@@ -438,7 +452,7 @@ func (f *jsonFormatter) array() {
 			f.out = append(f.out, ']')
 			return
 		case '}':
-			f.failAt("Unexpected close marker '}': expected ']' (for ARRAY starting at "+open+")", f.p+1)
+			f.failAt("Unexpected close marker '}': expected ']' (for ARRAY starting at "+f.loc(open)+")", f.p+1)
 			return
 		default:
 			f.unexpected(f.p, "was expecting comma to separate ARRAY entries")

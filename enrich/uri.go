@@ -151,19 +151,34 @@ func (u *uriParser) charAt(p int) (rune, int) {
 
 // scanStop returns the index of the first byte of stop in [p, n), n if
 // none, or -1 if a byte of errs comes first (Parser.scan(int,int,String,String)).
-func (u *uriParser) scanStop(p, n int, errs, stop string) int {
+func (u *uriParser) scanStop(p, n int, errs, stop charMask) int {
 	for p < n {
 		c := u.s[p]
-		if strings.IndexByte(errs, c) >= 0 {
-			return -1
-		}
-		if strings.IndexByte(stop, c) >= 0 {
-			break
+		if c < 128 {
+			if errs.match(rune(c)) {
+				return -1
+			}
+			if stop.match(rune(c)) {
+				break
+			}
 		}
 		p++
 	}
 	return p
 }
+
+// Stop sets of the parser's scans.
+var (
+	setNone     = charMask{}
+	setSlashQH  = maskOf("/?#")
+	setColon    = maskOf(":")
+	setHash     = maskOf("#")
+	setQH       = maskOf("?#")
+	setRBracket = maskOf("]")
+	setAt       = maskOf("@")
+	setPercent  = maskOf("%")
+	setSlash    = maskOf("/")
+)
 
 func (u *uriParser) scanChar(p, n int, c byte) int {
 	if p < n && u.s[p] == c {
@@ -205,6 +220,10 @@ func isISOControl(r rune) bool { return r <= 0x1F || (r >= 0x7F && r <= 0x9F) }
 // scanMask scans characters matching m (and escapes when m allows them).
 func (u *uriParser) scanMask(p, n int, m charMask) int {
 	for p < n && u.err == nil {
+		if c := u.s[p]; c < utf8.RuneSelf && c != '%' && m.match(rune(c)) {
+			p++
+			continue
+		}
 		r, size := u.charAt(p)
 		if m.match(r) {
 			p += size
@@ -233,7 +252,7 @@ func (u *uriParser) parse() {
 	s := u.s
 	n := len(s)
 	u.port = -1
-	p := u.scanStop(0, n, "/?#", ":")
+	p := u.scanStop(0, n, setSlashQH, setColon)
 	if p >= 0 && u.at(p, n, ':') {
 		if p == 0 {
 			u.failExpecting("scheme name", 0)
@@ -249,7 +268,7 @@ func (u *uriParser) parse() {
 		if u.at(p, n, '/') {
 			p = u.parseHierarchical(p, n)
 		} else {
-			q := u.scanStop(p, n, "", "#")
+			q := u.scanStop(p, n, setNone, setHash)
 			if q <= p {
 				u.failExpecting("scheme-specific part", p)
 				return
@@ -277,7 +296,7 @@ func (u *uriParser) parseHierarchical(start, n int) int {
 	p := start
 	if u.at(p, n, '/') && u.at(p+1, n, '/') {
 		p += 2
-		q := u.scanStop(p, n, "", "/?#")
+		q := u.scanStop(p, n, setNone, setSlashQH)
 		if q > p {
 			p = u.parseAuthority(p, q)
 		} else if q < n {
@@ -290,7 +309,7 @@ func (u *uriParser) parseHierarchical(start, n int) int {
 			return p
 		}
 	}
-	q := u.scanStop(p, n, "", "?#")
+	q := u.scanStop(p, n, setNone, setQH)
 	u.checkChars(p, q, mPath, "path")
 	if u.err != nil {
 		return p
@@ -299,7 +318,7 @@ func (u *uriParser) parseHierarchical(start, n int) int {
 	p = q
 	if u.at(p, n, '?') {
 		p++
-		q = u.scanStop(p, n, "", "#")
+		q = u.scanStop(p, n, setNone, setHash)
 		u.checkChars(p, q, mURIC, "query")
 		if u.err != nil {
 			return p
@@ -313,7 +332,7 @@ func (u *uriParser) parseHierarchical(start, n int) int {
 func (u *uriParser) parseAuthority(start, n int) int {
 	p := start
 	var serverChars bool
-	if u.scanStop(p, n, "", "]") > p {
+	if u.scanStop(p, n, setNone, setRBracket) > p {
 		serverChars = u.scanQuiet(p, n, mServerPct) == n
 	} else {
 		serverChars = u.scanQuiet(p, n, mServer) == n
@@ -375,7 +394,7 @@ func (u *uriParser) scanQuiet(p, n int, m charMask) int {
 
 func (u *uriParser) parseServer(start, n int) int {
 	p := start
-	q := u.scanStop(p, n, "/?#", "@")
+	q := u.scanStop(p, n, setSlashQH, setAt)
 	if q >= p && u.at(q, n, '@') {
 		u.checkChars(p, q, mUserinfo, "user info")
 		if u.err != nil {
@@ -385,9 +404,9 @@ func (u *uriParser) parseServer(start, n int) int {
 	}
 	if u.at(p, n, '[') {
 		p++
-		q = u.scanStop(p, n, "/?#", "]")
+		q = u.scanStop(p, n, setSlashQH, setRBracket)
 		if q > p && u.at(q, n, ']') {
-			r := u.scanStop(p, q, "", "%")
+			r := u.scanStop(p, q, setNone, setPercent)
 			if r > p && r < q {
 				u.parseIPv6(p, r)
 				if r+1 == q {
@@ -418,7 +437,7 @@ func (u *uriParser) parseServer(start, n int) int {
 	}
 	if u.at(p, n, ':') {
 		p++
-		q = u.scanStop(p, n, "", "/")
+		q = u.scanStop(p, n, setNone, setSlash)
 		if q > p {
 			u.checkChars(p, q, mDigit, "port number")
 			if u.err != nil {

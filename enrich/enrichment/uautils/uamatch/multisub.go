@@ -2,13 +2,16 @@ package uamatch
 
 import "math/bits"
 
+// hasOut flags a transition into a state that has outputs.
+const hasOut = 1 << 31
+
 // Set is a compiled set of needles (byte strings). Scan reports, in one pass
 // over a text, which needles occur in it as substrings. A Set is immutable
 // and safe for concurrent use.
 type Set struct {
 	classes  [256]uint8 // input byte → byte class
 	nclass   uint32
-	trans    []uint32 // state*nclass + class → next state
+	trans    []uint32 // state*nclass + class → next state*nclass | hasOut
 	outStart []uint32 // outputs of state s: outs[outStart[s]:outStart[s+1]]
 	outs     []uint32 // needle indexes
 	always   []uint32 // needles that are empty: present in every text
@@ -96,6 +99,19 @@ func NewSet(needles []string, foldASCII bool) *Set {
 			queue = append(queue, nx)
 		}
 	}
+	// Premultiply the states (an entry is next*nclass) and flag the
+	// entries leading to a state with outputs, so Scan does one load and one
+	// test per byte.
+	for i, nx := range trie {
+		v := nx * nc
+		if len(outs[nx]) > 0 {
+			v |= hasOut
+		}
+		trie[i] = v
+	}
+	if uint64(nstates)*uint64(nc) >= hasOut {
+		panic("uamatch: needle set too large") // millions of needle bytes: a broken invariant of the callers
+	}
 	s.trans = trie
 	s.outStart = make([]uint32, nstates+1)
 	for st := uint32(0); st < nstates; st++ {
@@ -123,12 +139,14 @@ func (s *Set) Scan(text string, seen []uint64) {
 	for _, id := range s.always {
 		seen[id>>6] |= 1 << (id & 63)
 	}
-	trans, outStart, outs, nc := s.trans, s.outStart, s.outs, s.nclass
+	trans, classes, nc := s.trans, &s.classes, s.nclass
 	st := uint32(0)
 	for i := 0; i < len(text); i++ {
-		st = trans[st*nc+uint32(s.classes[text[i]])]
-		if o, e := outStart[st], outStart[st+1]; o != e {
-			for _, id := range outs[o:e] {
+		st = trans[st+uint32(classes[text[i]])]
+		if st&hasOut != 0 {
+			st &^= hasOut
+			n := st / nc
+			for _, id := range s.outs[s.outStart[n]:s.outStart[n+1]] {
 				seen[id>>6] |= 1 << (id & 63)
 			}
 		}

@@ -1,0 +1,36 @@
+package uautils
+
+import "testing"
+
+// benchAgents is a mix of common real-world agents.
+var benchAgents = []string{
+	"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36",
+	"Mozilla/5.0 (iPhone; CPU iPhone OS 17_1_2 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1",
+	"Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Safari/605.1.15",
+	"Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:120.0) Gecko/20100101 Firefox/120.0",
+	"Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Mobile Safari/537.36",
+	"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36 Edg/120.0.2210.91",
+	"Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+	"Mozilla/4.0 (compatible; MSIE 7.0; Windows NT 5.1; .NET CLR 1.1.4322)",
+	"Mozilla/5.0 (iPad; CPU OS 12_2 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148",
+	"python-requests/2.31.0",
+}
+
+// BenchmarkParse measures one uncached Parse over a mix of agents against
+// the full 1.21 table (skipped without ../shared):
+//
+//	go test -run '^$' -bench Parse -benchmem ./enrich/enrichment/uautils/
+func BenchmarkParse(b *testing.B) {
+	tab := referenceTable(b)
+	n := 0
+	for _, a := range benchAgents {
+		n += len(a)
+	}
+	b.SetBytes(int64(n / len(benchAgents)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		_ = tab.Parse(benchAgents[i%len(benchAgents)])
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "agents/s")
+}
