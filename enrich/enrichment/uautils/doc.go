@@ -26,5 +26,5 @@
 // A Table is immutable after loading and safe for concurrent use. Parse
 // does one pass over the agent for all aliases (an Aho-Corasick automaton
 // built at load) and at most a couple of regex searches for the version;
-// caching repeated agents is left to the caller (see Cache).
+// caching repeated agents is left to the caller.
 package uautils

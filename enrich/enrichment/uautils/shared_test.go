@@ -50,9 +50,11 @@ func referenceTable(t testing.TB) *Table {
 
 // fixture is the part of a conformance fixture these tests read.
 type fixture struct {
-	Name         string              `json:"name"`
-	ExpectedGood [][]*string         `json:"expected_good"`
-	Enrichments  struct{ Data []struct{ Data json.RawMessage } } `json:"enrichments"`
+	Name         string      `json:"name"`
+	ExpectedGood [][]*string `json:"expected_good"`
+	Enrichments  struct {
+		Data []struct{ Data json.RawMessage }
+	} `json:"enrichments"`
 }
 
 func loadFixtures(t testing.TB) map[string]*fixture {

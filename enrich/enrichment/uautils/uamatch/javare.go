@@ -6,6 +6,7 @@ import (
 	"regexp/syntax"
 	"slices"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -35,7 +36,7 @@ func CompileJava(expr string, f JavaFlags) (*regexp.Regexp, error) {
 	if err != nil {
 		return nil, err
 	}
-	tree = rewrite(tree, f.CaseInsensitive)
+	tree = rewrite(tree, f.CaseInsensitive, strings.Contains(expr, "(?i"))
 	re, err := regexp.Compile(tree.String())
 	if err != nil {
 		return nil, fmt.Errorf("compiling %q (translated from Java): %w", expr, err)
@@ -111,14 +112,22 @@ func javaWhitespace(expr string) string {
 	return b.String()
 }
 
-func rewrite(re *syntax.Regexp, fold bool) *syntax.Regexp {
+// rewrite turns a parsed Java pattern into one with Java's semantics under
+// RE2. fold is CASE_INSENSITIVE; inlineFold says the pattern has (?i)
+// groups. Without (?i), a case-folded literal can only come from the
+// parser turning a class that lists a whole fold orbit ([Mm]) into a
+// literal: it is written back as that class.
+func rewrite(re *syntax.Regexp, fold, inlineFold bool) *syntax.Regexp {
 	for i, sub := range re.Sub {
-		re.Sub[i] = rewrite(sub, fold)
+		re.Sub[i] = rewrite(sub, fold, inlineFold)
 	}
 	switch re.Op {
 	case syntax.OpAnyCharNotNL:
 		return &syntax.Regexp{Op: syntax.OpCharClass, Rune: slices.Clone(javaDot)}
 	case syntax.OpLiteral:
+		if re.Flags&syntax.FoldCase != 0 && !inlineFold {
+			return orbitLiteral(re, fold)
+		}
 		if !fold && re.Flags&syntax.FoldCase == 0 {
 			return re
 		}
@@ -153,6 +162,27 @@ func foldLiteral(re *syntax.Regexp) *syntax.Regexp {
 		subs = append(subs, &syntax.Regexp{Op: syntax.OpCharClass, Rune: []rune{up, up, lo, lo}})
 	}
 	flush()
+	if len(subs) == 1 {
+		return subs[0]
+	}
+	return &syntax.Regexp{Op: syntax.OpConcat, Sub: subs}
+}
+
+// orbitLiteral writes a case-folded literal that stood for classes such as
+// [Mm] back as those classes (plus the other ASCII case when fold).
+func orbitLiteral(re *syntax.Regexp, fold bool) *syntax.Regexp {
+	subs := make([]*syntax.Regexp, 0, len(re.Rune))
+	for _, r := range re.Rune {
+		cls := []rune{r, r}
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			cls = append(cls, f, f)
+		}
+		cls = normalize(cls)
+		if fold {
+			cls = addASCIICases(cls)
+		}
+		subs = append(subs, &syntax.Regexp{Op: syntax.OpCharClass, Rune: cls})
+	}
 	if len(subs) == 1 {
 		return subs[0]
 	}

@@ -3,6 +3,7 @@ package uamatch
 import (
 	"regexp/syntax"
 	"slices"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -84,11 +85,42 @@ func literalOK(r []rune) bool {
 	return true
 }
 
+// foldVariants lists every spelling of a case-folded literal (each rune
+// replaced by any member of its Unicode simple-fold orbit), false when there
+// are more than maxLitSet.
+func foldVariants(rs []rune) ([]string, bool) {
+	out := []string{""}
+	for _, r := range rs {
+		orbit := []rune{r}
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			orbit = append(orbit, f)
+		}
+		if len(out)*len(orbit) > maxLitSet {
+			return nil, false
+		}
+		next := make([]string, 0, len(out)*len(orbit))
+		for _, p := range out {
+			for _, o := range orbit {
+				next = append(next, p+string(o))
+			}
+		}
+		out = next
+	}
+	return dedupe(out), true
+}
+
 func analyze(re *syntax.Regexp) litInfo {
 	switch re.Op {
 	case syntax.OpLiteral:
-		if re.Flags&syntax.FoldCase != 0 || !literalOK(re.Rune) {
+		if !literalOK(re.Rune) {
 			return litInfo{}
+		}
+		if re.Flags&syntax.FoldCase != 0 {
+			v, ok := foldVariants(re.Rune)
+			if !ok {
+				return litInfo{}
+			}
+			return exactInfo(v)
 		}
 		return exactInfo([]string{string(re.Rune)})
 	case syntax.OpCharClass:

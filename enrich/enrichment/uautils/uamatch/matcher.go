@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"regexp/syntax"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -36,7 +37,7 @@ func CompileMatcher(expr string, f JavaFlags) (*Matcher, error) {
 	if ok && hasContextAssertion(tree) {
 		ok = false
 	}
-	tree = rewrite(tree, f.CaseInsensitive)
+	tree = rewrite(tree, f.CaseInsensitive, strings.Contains(expr, "(?i"))
 	translated := tree.String()
 	m := &Matcher{fold: f.CaseInsensitive}
 	if m.re, err = regexp.Compile(translated); err != nil {
@@ -256,12 +257,7 @@ type prefixSet struct {
 
 func prefixInfo(re *syntax.Regexp) (prefixSet, bool) {
 	switch re.Op {
-	case syntax.OpLiteral:
-		if re.Flags&syntax.FoldCase != 0 {
-			return prefixSet{}, false
-		}
-		return prefixSet{set: []string{string(re.Rune)}, exact: true}, true
-	case syntax.OpCharClass:
+	case syntax.OpLiteral, syntax.OpCharClass:
 		a := analyze(re)
 		if !a.exact {
 			return prefixSet{}, false

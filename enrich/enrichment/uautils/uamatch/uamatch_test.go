@@ -269,3 +269,17 @@ func TestRequiredLiteralsSound(t *testing.T) {
 		t.Error(`RequiredLiterals((\d+)?x?) found literals in a pattern that matches ""`)
 	}
 }
+
+func TestFoldLiteralClasses(t *testing.T) {
+	// The parser turns [Kk\x{212A}] into a folded literal: Java matches all
+	// three spellings, and [Mm] only M and m.
+	re, err := CompileJava(`[Kk\x{212A}]o[Mm]`, JavaFlags{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for text, want := range map[string]bool{"koM": true, "Kom": true, "\u212aom": true, "kOm": false} {
+		if got := re.MatchString(text); got != want {
+			t.Errorf("%s on %q: %v, want %v", re, text, got, want)
+		}
+	}
+}
