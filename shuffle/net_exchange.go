@@ -218,6 +218,9 @@ func (m *netMap) Add(p int, rec []byte) error {
 	if p < 0 || p >= len(m.raw) {
 		return fmt.Errorf("shuffle: partition %d out of range [0,%d)", p, len(m.raw))
 	}
+	if m.raw[p] == nil {
+		m.raw[p] = m.x.peers.getBuf()
+	}
 	m.raw[p] = appendRecord(m.raw[p], rec)
 	m.n[p]++
 	m.records++
@@ -321,7 +324,7 @@ func (m *netMap) Commit(ctx context.Context) error {
 		}
 	}
 	m.done = true
-	m.raw, m.n = nil, nil
+	m.recycle()
 	m.x.stats.records.Add(m.records)
 	m.x.stats.raw.Add(m.rawBytes)
 	m.x.stats.encoded.Add(m.encoded)
@@ -336,8 +339,16 @@ func (m *netMap) Abort() {
 		return
 	}
 	m.done = true
-	m.raw, m.n = nil, nil
+	m.recycle()
 	m.abortStreams()
+}
+
+// recycle returns the partition buffers to the pool.
+func (m *netMap) recycle() {
+	for _, b := range m.raw {
+		m.x.peers.putBuf(b)
+	}
+	m.raw, m.n = nil, nil
 }
 
 func (m *netMap) abortStreams() {
