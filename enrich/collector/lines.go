@@ -51,6 +51,17 @@ func NewLineSplitReader(r io.Reader, start, end int64) RecordReader {
 }
 
 func (l *lineReader) Next() (Record, error) {
+	if l.skipFirst {
+		// The first (partial) line of a split belongs to the previous one.
+		l.skipFirst = false
+		if _, _, err := l.readLine(); err != nil && err != io.EOF {
+			return Record{}, err
+		}
+	}
+	if l.limit >= 0 && l.pos > l.limit {
+		return Record{}, io.EOF // the next line starts in the next split
+	}
+	startPos := l.pos
 	if l.bom {
 		l.bom = false
 		if err := l.fillAtLeast(3); err != nil {
@@ -62,16 +73,6 @@ func (l *lineReader) Next() (Record, error) {
 			l.scan = l.start
 		}
 	}
-	if l.skipFirst {
-		l.skipFirst = false
-		if _, _, err := l.readLine(); err != nil && err != io.EOF {
-			return Record{}, err
-		}
-	}
-	if l.limit >= 0 && l.pos > l.limit {
-		return Record{}, io.EOF
-	}
-	startPos := l.pos
 	data, ok, err := l.readLine()
 	if err != nil {
 		return Record{}, err
