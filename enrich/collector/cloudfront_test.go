@@ -30,10 +30,10 @@ var cfBase = []string{
 var cfLater = []string{
 	"-", "Hit", "SOX4xwn4XV6Q4rgb7XiVGOHms_BGlTAC4KyHmureZmBNrjGdRLiNIQ==", // 12 Sep 2012 (15)
 	"shop.example.com", "https", "1054", // 21 Oct 2013 (18)
-	"0.002",                                               // 29 Apr 2014 (19)
+	"0.002",                                              // 29 Apr 2014 (19)
 	"-", "TLSv1.2", "ECDHE-RSA-AES128-GCM-SHA256", "Hit", // 01 Jul 2014 (23)
-	"HTTP/2.0",                    // 2016 (24)
-	"-", "-",                      // field-level encryption (26)
+	"HTTP/2.0", // 2016 (24)
+	"-", "-",   // field-level encryption (26)
 	"51234", "0.001", "Hit", "image/gif", "43", "-", "-", // Dec 2019 (33)
 }
 
@@ -142,7 +142,9 @@ func TestCloudFrontLines(t *testing.T) {
 				wantEqual(t, p.Context.RefererURI+p.Context.UserAgent+p.Context.IPAddress, "")
 			}},
 		{name: "referer trailing percent removed", line: cfLine("\t", 12, map[int]string{9: "http://www.example.com/a%2525%"}),
-			check: func(t *testing.T, p collector.Payload) { wantEqual(t, p.Context.RefererURI, "http://www.example.com/a%25") }},
+			check: func(t *testing.T, p collector.Payload) {
+				wantEqual(t, p.Context.RefererURI, "http://www.example.com/a%25")
+			}},
 		{name: "invalid UTF-8 replaced", line: cfLine("\t", 12, map[int]string{10: "Bot\xff1.0"}),
 			check: func(t *testing.T, p collector.Payload) { wantEqual(t, p.Context.UserAgent, "Bot\ufffd1.0") }},
 	} {

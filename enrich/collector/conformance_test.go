@@ -245,7 +245,7 @@ func TestConformanceThriftSerialisation(t *testing.T) {
 						Fields struct {
 							Protocol struct{ Value int32 } `json:"protocol"`
 							Format   struct{ Value int32 } `json:"format"`
-							Data     string               `json:"data"`
+							Data     string                `json:"data"`
 						} `json:"fields"`
 					} `json:"payload"`
 				}

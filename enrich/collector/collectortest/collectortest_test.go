@@ -15,7 +15,7 @@ import (
 )
 
 func TestWriteThriftBlockFileRoundTrip(t *testing.T) {
-	recs := [][]byte{[]byte("one"), {}, bytes.Repeat([]byte{7}, 300 << 10)}
+	recs := [][]byte{[]byte("one"), {}, bytes.Repeat([]byte{7}, 300<<10)}
 	for _, lzo := range []bool{false, true} {
 		var file bytes.Buffer
 		if err := WriteThriftBlockFile(&file, recs, lzo); err != nil {
