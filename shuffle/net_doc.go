@@ -21,6 +21,13 @@
 // NetExchange.ReadPartition returns ErrMapSideRead. When the job ends the
 // scheduler calls DropJob on every Server.
 //
+// # Transport
+//
+// The shuffle runs on whatever connections it is given: PeersConfig.Dial
+// and the listener passed to Serve. In production they are
+// transport.MTLS's Dial and Listen (mutual TLS 1.2, AES-256-GCM, from the
+// EMR PEM bundle; see TestNetOverTransport); tests also use plain TCP.
+//
 // # Exactly once
 //
 // A Server accepts a (job, task, attempt) once: a second OPEN of it is
@@ -97,8 +104,9 @@
 // slows the mappers' Add, and memory stays bounded on both sides: the
 // server holds ≤ Window unstored bytes per connection (ServerStats.PendingHigh),
 // the mapper ≤ Window queued bytes per peer plus one raw block buffer per
-// partition. A client exceeding its credit or MaxStreams is a protocol
-// violation. Every wait (credit, queueing, COMMITTED, dial) selects on the
+// partition. Control frames queued on a connection are bounded too (64 MiB,
+// with at most MaxStreams live streams). A client exceeding its credit or
+// these bounds is a protocol violation. Every wait (credit, queueing, COMMITTED, dial) selects on the
 // caller's context and on the connection's end; writes have WriteTimeout
 // deadlines; reads have keep-alive deadlines, so a dead or silent peer fails
 // the attempts in flight with a *PeerError naming it instead of hanging.

@@ -141,6 +141,11 @@ type Server struct {
 	st      serverCounters
 }
 
+// controlQueueMax bounds the control frames (OPEN, COMMIT, ABORT) a
+// connection may have queued for its store goroutine; DATA is bounded by
+// the credit window.
+const controlQueueMax = 64 << 20
+
 // droppedJobsKept is how many dropped job ids a server remembers to refuse
 // late streams of those jobs.
 const droppedJobsKept = 4096
@@ -347,6 +352,7 @@ type serverConn struct {
 	owed        atomic.Int64  // credit bytes not yet sent
 	outstanding atomic.Int64  // DATA bytes received and not stored
 	live        atomic.Int64  // streams opened and not yet finished
+	ctlQueued   atomic.Int64  // bytes of control frames queued for the store goroutine
 	lastDone    chan struct{} // the writer wrote a last frame
 	closing     atomic.Bool   // closeWith has started
 
@@ -618,6 +624,12 @@ func (sc *serverConn) readLoop() error {
 		default:
 			return fmt.Errorf("%w: unexpected %s frame from a mapper", ErrProtocol, f.typ)
 		}
+		if f.typ != frameData {
+			it.ctl = int64(len(f.payload)) + 64
+			if n := sc.ctlQueued.Add(it.ctl); n > controlQueueMax {
+				return fmt.Errorf("%w: %d bytes of control frames queued, over %d", ErrProtocol, n, controlQueueMax)
+			}
+		}
 		sc.q.push(it)
 	}
 }
@@ -707,6 +719,7 @@ func (sc *serverConn) storeLoop() {
 		if !ok {
 			return
 		}
+		sc.ctlQueued.Add(-it.ctl)
 		var err error
 		switch it.typ {
 		case frameOpen:
@@ -808,6 +821,7 @@ type inItem struct {
 	part   uint32  // DATA
 	block  []byte  // DATA
 	size   int64   // DATA payload bytes (credit)
+	ctl    int64   // control frame bytes counted in ctlQueued
 	commit []commitEntry
 }
 
