@@ -63,7 +63,7 @@ func typicalPageView() map[string]string {
 		"dtm": "1364219529188", "tid": "637309", "vp": "2560x935", "ds": "2543x1273", "vid": "41",
 		"duid": "9795bd0203804cd1", "p": "web", "tv": "js-0.11.1", "fp": "2876815413", "aid": "pbzsite",
 		"lang": "en-GB", "cs": "UTF-8", "tz": "Europe/London",
-		"refr": "http://www.google.com/search?q=gateway+oracle+cards&hl=en&client=safari",
+		"refr":  "http://www.google.com/search?q=gateway+oracle+cards&hl=en&client=safari",
 		"f_pdf": "1", "f_qt": "0", "f_realp": "0", "f_wma": "0", "f_dir": "0", "f_fla": "1", "f_java": "1",
 		"f_gears": "0", "f_ag": "1", "res": "2560x1440", "cd": "32", "cookie": "1",
 		"url": "http://www.psychicbazaar.com/crystals/335-howlite-tumble-stone.html?view=print#detail",

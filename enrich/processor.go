@@ -10,13 +10,13 @@ import (
 
 	"github.com/furrowdata/furrow/enrich/adapter"
 	"github.com/furrowdata/furrow/enrich/collector"
-	"github.com/furrowdata/furrow/enrich/enrichment"
 	"github.com/furrowdata/furrow/event"
 )
 
 // PayloadFormat is what the Processor needs of a collector format
 // (collector.Format satisfies it): one record to payloads, and the text a
-// bad row carries for the record.
+// bad row carries for the record. A Parse error becomes one bad row with
+// collector.ErrorMessages(err).
 type PayloadFormat interface {
 	// Parse turns one record into payloads; none and no error means the
 	// record is discarded (a header, a non-tracker request).
@@ -118,7 +118,7 @@ func (p *Processor) Process(ctx context.Context, data []byte, res *Result) {
 	}()
 	payloads, err := p.cfg.Format.Parse(data)
 	if err != nil {
-		res.Bad = append(res.Bad, event.NewBadRow(p.badLine(data), p.failure, enrichment.Messages(err)...))
+		res.Bad = append(res.Bad, event.NewBadRow(p.badLine(data), p.failure, collector.ErrorMessages(err)...))
 		return
 	}
 	if len(payloads) == 0 {

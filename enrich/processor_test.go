@@ -3,7 +3,7 @@ package enrich
 import (
 	"context"
 	"encoding/json"
-	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -27,11 +27,7 @@ func (lineFormat) Parse(b []byte) ([]collector.Payload, error) {
 	case strings.HasPrefix(s, "#"):
 		return nil, nil
 	case strings.HasPrefix(s, "!"):
-		var errs []error
-		for _, m := range strings.Split(s[1:], "|") {
-			errs = append(errs, errors.New(m))
-		}
-		return nil, errors.Join(errs...)
+		return nil, &collector.ParseError{Messages: strings.Split(s[1:], "|")}
 	}
 	return []collector.Payload{{Body: s, Source: collector.Source{Name: "test", Encoding: "UTF-8"},
 		Context: rawEvent(nil).Context}}, nil
@@ -110,7 +106,7 @@ func TestProcessor(t *testing.T) {
 			for _, m := range b.Errors {
 				msgs = append(msgs, m.Message)
 			}
-			if strings.Join(msgs, "\n") != strings.Join(c.want.bad[i], "\n") {
+			if !slices.Equal(msgs, c.want.bad[i]) {
 				t.Errorf("%q: bad row %d messages %q, want %q", c.record, i, msgs, c.want.bad[i])
 			}
 			if b.Line != "line:"+c.record || b.FailureTstamp != "2001-09-09T01:46:40.000Z" {
