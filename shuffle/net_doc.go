@@ -1,5 +1,8 @@
-// The network shuffle: the data plane of a clustered run. (This is a file
-// comment, not package documentation: doc.go owns the package comment.)
+// DESIGN of the network shuffle, the data plane of a clustered run. (This is
+// a file comment, not package documentation: doc.go owns the package
+// comment.) Files: net_frame.go (frames and payloads), net_server.go and
+// net_store.go (the receiving Server), net_peers.go (the mapper side's
+// connections), net_exchange.go (NetExchange, the mapper side's Exchange).
 //
 // # Roles
 //

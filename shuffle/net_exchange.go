@@ -125,7 +125,7 @@ func (x *NetExchange) Close() error {
 // OpenMap implements Exchange. It connects to every partition owner and
 // opens the attempt's stream there (every owner receives a COMMIT, even with
 // no records for it, so a reader can tell "empty" from "missing"). ctx
-// governs the whole attempt: Add waits for credit under it.
+// governs Add, which waits for credit under it; Commit uses its own.
 func (x *NetExchange) OpenMap(ctx context.Context, task, attempt int) (MapOutput, error) {
 	x.mu.Lock()
 	closed := x.closed
@@ -226,14 +226,14 @@ func (m *netMap) Add(p int, rec []byte) error {
 	m.records++
 	m.rawBytes += int64(len(rec))
 	if len(m.raw[p]) >= m.x.cfg.BlockSize {
-		return m.flush(p)
+		return m.flush(m.ctx, p)
 	}
 	return nil
 }
 
 // flush encodes partition p's buffer into one DATA frame and queues it for
 // the owner's connection once credit allows.
-func (m *netMap) flush(p int) error {
+func (m *netMap) flush(ctx context.Context, p int) error {
 	if m.n[p] == 0 {
 		return nil
 	}
@@ -258,12 +258,12 @@ func (m *netMap) flush(p int) error {
 		return m.err
 	}
 	buf = endFrame(buf, 0)
-	if err := pc.acquire(m.ctx, size); err != nil {
+	if err := pc.acquire(ctx, size); err != nil {
 		m.x.peers.putBuf(buf)
 		m.err = m.wrap(err)
 		return m.err
 	}
-	if err := pc.sendFrame(m.ctx, outFrame{b: buf, pooled: true}); err != nil {
+	if err := pc.sendFrame(ctx, outFrame{b: buf, pooled: true}); err != nil {
 		pc.release(size)
 		m.x.peers.putBuf(buf)
 		m.err = m.wrap(err)
@@ -292,7 +292,7 @@ func (m *netMap) Commit(ctx context.Context) error {
 		return fail(m.err)
 	}
 	for p := range m.raw {
-		if err := m.flush(p); err != nil {
+		if err := m.flush(ctx, p); err != nil {
 			return fail(err)
 		}
 	}

@@ -366,6 +366,11 @@ func TestNetSpillIdentical(t *testing.T) {
 	}
 	read := func(budget int64) ([][][]byte, ServerStats, string) {
 		spill := t.TempDir()
+		t.Cleanup(func() { // runs after the server's Close
+			if left, err := os.ReadDir(spill); err != nil || len(left) != 0 {
+				t.Errorf("after Close %s holds %d entries (%v)", spill, len(left), err)
+			}
+		})
 		cl := startCluster(t, 1, "tcp", ServerConfig{MemoryBudget: budget, SpillDir: spill})
 		x := newNet(t, NetConfig{JobID: "job-s", Partitions: P, Owner: func(int) string { return cl.addrs[0] }, Dial: cl.dial, BlockSize: 1024})
 		for task, recs := range tasks {
