@@ -69,6 +69,14 @@ func atomicKindOf(f event.Field) atomicKind {
 	return atomicString
 }
 
+// uniqueAtomicColumns are atomic columns whose values are (nearly) unique
+// per event; they are written without dictionary encoding.
+var uniqueAtomicColumns = []string{
+	"event_id", "event_fingerprint", "domain_sessionid", "network_userid", "domain_userid",
+	"collector_tstamp", "dvce_created_tstamp", "dvce_sent_tstamp", "derived_tstamp", "true_tstamp",
+	"refr_dvce_tstamp", "txn_id", "user_fingerprint",
+}
+
 // atomicArrowFields returns the Arrow fields of the atomic columns. The
 // event_id and collector_tstamp columns are non-nullable.
 func atomicArrowFields() []arrow.Field {

@@ -177,12 +177,13 @@ type parquetWriter struct {
 }
 
 // poolIdleBytes bounds the idle buffers a writer keeps for reuse.
-const poolIdleBytes = 256 << 20
+const poolIdleBytes = 64 << 20
 
 func newParquetWriter(cfg WriterConfig) (*parquetWriter, error) {
 	w := &parquetWriter{cfg: cfg, models: make(map[event.ModelKey]*modelDataset)}
 	w.pool = newPoolAllocator(cfg.Allocator, poolIdleBytes)
 	w.atomic = newPQDataset(&w.cfg, w.pool, ParquetAtomicDir)
+	w.atomic.noDict = uniqueAtomicColumns
 	w.atomic.setSchema(arrow.NewSchema(atomicArrowFields(), nil))
 	w.aenc = newAtomicEnc(w.atomic.rb)
 	return w, nil
@@ -242,6 +243,7 @@ func (w *parquetWriter) model(ctx context.Context, key event.SchemaKey) (*modelD
 	}
 	if m == nil {
 		m = &modelDataset{ds: newPQDataset(&w.cfg, w.pool, ParquetModelDir(mk))}
+		m.ds.noDict = []string{"root_id", "root_tstamp"}
 		w.models[mk] = m
 	} else if err := m.ds.roll(ctx); err != nil {
 		return nil, err

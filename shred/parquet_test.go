@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/apache/arrow/go/v15/arrow/memory"
+	"github.com/xitongsys/parquet-go/reader"
 
 	"github.com/furrowdata/furrow/event"
 	"github.com/furrowdata/furrow/shred"
@@ -350,4 +351,45 @@ func jsonEqual(t testing.TB, a, b string) bool {
 	xa, _ := json.Marshal(x)
 	ya, _ := json.Marshal(y)
 	return string(xa) == string(ya)
+}
+
+// TestParquetCompressionAndRowGroups checks the codec choice and that row
+// groups are cut by (uncompressed) bytes, reading the footers with
+// xitongsys/parquet-go.
+func TestParquetCompressionAndRowGroups(t *testing.T) {
+	sh := newShredder(t, testRegistry(t), true)
+	for _, c := range []struct {
+		compression string
+		codec       string
+	}{{"", "ZSTD"}, {"snappy", "SNAPPY"}, {"none", "UNCOMPRESSED"}} {
+		st, _ := newStore(t)
+		run(t, sh, shred.WriterConfig{Format: shred.FormatParquet, Store: st, Compression: c.compression, BatchRows: 16, RowGroupBytes: 16 << 10, Shredder: sh}, genInputs(200))
+		_, files := parquetFiles(t, st, "atomic/")
+		if len(files) != 1 {
+			t.Fatalf("%d atomic files", len(files))
+		}
+		pr, err := reader.NewParquetColumnReader(newMemFile(files[0]), 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rgs := pr.Footer.RowGroups
+		if len(rgs) < 3 {
+			t.Errorf("%s: %d row groups, want several with RowGroupBytes 16 KiB", c.codec, len(rgs))
+		}
+		var rows int64
+		for _, rg := range rgs {
+			rows += rg.NumRows
+			if got := rg.Columns[0].MetaData.Codec.String(); got != c.codec {
+				t.Errorf("codec %s, want %s", got, c.codec)
+			}
+		}
+		if rows != 200 {
+			t.Errorf("%d rows in row groups, want 200", rows)
+		}
+		pr.ReadStop()
+		tab := readParquet(t, files[0])
+		if got := tab.flat(t, "event_id"); got[199] != genID(199) {
+			t.Errorf("%s: last event_id %v", c.codec, got[199])
+		}
+	}
 }

@@ -35,6 +35,9 @@ type pqDataset struct {
 	mem memory.Allocator
 	dir string
 	seq int
+	// noDict are columns written without dictionary encoding (nearly unique
+	// values: dictionaries only cost memory and time there).
+	noDict []string
 
 	schema *arrow.Schema
 	rb     *array.RecordBuilder
@@ -79,14 +82,18 @@ func (d *pqDataset) writerProps() *parquet.WriterProperties {
 	// do not release their level and page sinks (encoding.BufferWriter) when
 	// a file closes, so tracked memory would never return to zero. The Arrow
 	// builders and pqarrow's own buffers use the writer's allocator.
-	return parquet.NewWriterProperties(
+	opts := []parquet.WriterProperty{
 		parquet.WithAllocator(memory.DefaultAllocator),
 		parquet.WithCompression(codec),
 		parquet.WithCreatedBy(CreatedBy),
 		parquet.WithStoreDecimalAsInteger(true),
 		parquet.WithDictionaryDefault(true),
 		parquet.WithStats(true),
-	)
+	}
+	for _, c := range d.noDict {
+		opts = append(opts, parquet.WithDictionaryFor(c, false))
+	}
+	return parquet.NewWriterProperties(opts...)
 }
 
 func (d *pqDataset) openFile(ctx context.Context) error {

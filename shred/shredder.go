@@ -267,6 +267,26 @@ func (s *Shredder) Shred(ctx context.Context, ev *event.Event, originalEventID s
 	return out, nil
 }
 
+// ShredLine is ParseLine followed by Shred for one enriched TSV line (a new
+// Event per line, which the writers may keep). A per-event failure gives bad
+// (and nil err); err is a task failure as for Shred.
+func (s *Shredder) ShredLine(ctx context.Context, line, originalEventID string) (sh *Shredded, bad *event.BadRow, err error) {
+	ev := new(event.Event)
+	if err := ParseLine(line, ev); err != nil {
+		b := s.BadRow(line, err)
+		return nil, &b, nil
+	}
+	sh, err = s.Shred(ctx, ev, originalEventID)
+	if err != nil {
+		if _, ok := AsError(err); ok {
+			b := s.BadRow(line, err)
+			return nil, &b, nil
+		}
+		return nil, nil, err
+	}
+	return sh, nil, nil
+}
+
 // wrapper criteria: contexts and unstruct_event, model 1 revision 0.
 var (
 	contextsCriterion = event.SchemaKey{Vendor: "com.snowplowanalytics.snowplow", Name: "contexts", Format: "jsonschema", Version: event.SchemaVer{Model: 1}}

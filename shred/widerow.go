@@ -82,6 +82,7 @@ func newWideRowWriter(cfg WriterConfig) (*wideRowWriter, error) {
 	w := &wideRowWriter{cfg: cfg, byKey: make(map[wideKey]*wideCol)}
 	w.pool = newPoolAllocator(cfg.Allocator, poolIdleBytes)
 	w.ds = newPQDataset(&w.cfg, w.pool, WideRowDir)
+	w.ds.noDict = uniqueAtomicColumns
 	return w, nil
 }
 

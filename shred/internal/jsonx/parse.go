@@ -113,6 +113,10 @@ type parser struct {
 	i     int
 	depth int
 	err   *SyntaxError
+	// scratch stacks: members of the containers being parsed; each
+	// container copies its own into one exact-size slice when it closes.
+	vals []Value
+	keys []string
 }
 
 // Parse parses s as exactly one JSON value surrounded by optional whitespace.
@@ -437,7 +441,8 @@ func (p *parser) array(v *Value) bool {
 		return false
 	}
 	defer func() { p.depth-- }()
-	var elems []Value
+	base := len(p.vals)
+	defer func() { p.vals = p.vals[:base] }()
 	p.skipWS()
 	if p.i < len(p.s) && p.s[p.i] == ']' {
 		p.i++
@@ -449,10 +454,11 @@ func (p *parser) array(v *Value) bool {
 		if p.i >= len(p.s) {
 			return p.eof("expected close marker for ARRAY (from " + p.from(open) + ")")
 		}
-		elems = append(elems, Value{})
-		if !p.value(&elems[len(elems)-1]) {
+		var elem Value
+		if !p.value(&elem) {
 			return false
 		}
+		p.vals = append(p.vals, elem)
 		p.skipWS()
 		if p.i >= len(p.s) {
 			return p.eof("expected close marker for ARRAY (from " + p.from(open) + ")")
@@ -462,7 +468,7 @@ func (p *parser) array(v *Value) bool {
 			p.i++
 		case ']':
 			p.i++
-			*v = Value{Kind: Array, Elems: elems}
+			*v = Value{Kind: Array, Elems: append([]Value(nil), p.vals[base:]...)}
 			return true
 		default:
 			return p.unexpected(p.i, "was expecting comma to separate ARRAY entries")
@@ -484,8 +490,8 @@ func (p *parser) object(v *Value) bool {
 		return false
 	}
 	defer func() { p.depth-- }()
-	var keys []string
-	var elems []Value
+	base, kbase := len(p.vals), len(p.keys)
+	defer func() { p.vals, p.keys = p.vals[:base], p.keys[:kbase] }()
 	var index map[string]int // built once the object is large
 	p.skipWS()
 	if p.i < len(p.s) && p.s[p.i] == '}' {
@@ -519,6 +525,7 @@ func (p *parser) object(v *Value) bool {
 		if !p.value(&val) {
 			return false
 		}
+		keys := p.keys[kbase:]
 		k := -1
 		if index != nil {
 			if j, ok := index[key]; ok {
@@ -528,15 +535,15 @@ func (p *parser) object(v *Value) bool {
 			k = indexOf(keys, key)
 		}
 		if k >= 0 {
-			elems[k] = val // Jackson: the last value wins, at the first position
+			p.vals[base+k] = val // Jackson: the last value wins, at the first position
 		} else {
-			keys = append(keys, key)
-			elems = append(elems, val)
+			p.keys = append(p.keys, key)
+			p.vals = append(p.vals, val)
 			if index != nil {
-				index[key] = len(keys) - 1
-			} else if len(keys) > 32 {
-				index = make(map[string]int, 2*len(keys))
-				for j, kk := range keys {
+				index[key] = len(keys)
+			} else if len(keys)+1 > 32 {
+				index = make(map[string]int, 2*len(keys)+2)
+				for j, kk := range p.keys[kbase:] {
 					index[kk] = j
 				}
 			}
@@ -550,7 +557,7 @@ func (p *parser) object(v *Value) bool {
 			p.i++
 		case '}':
 			p.i++
-			*v = Value{Kind: Object, Keys: keys, Elems: elems}
+			*v = Value{Kind: Object, Keys: append([]string(nil), p.keys[kbase:]...), Elems: append([]Value(nil), p.vals[base:]...)}
 			return true
 		default:
 			return p.unexpected(p.i, "was expecting comma to separate OBJECT entries")
