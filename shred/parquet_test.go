@@ -199,6 +199,9 @@ func TestParquetRoundTrip(t *testing.T) {
 	if tab.rows != n {
 		t.Fatalf("page_ctx rows %d, want %d", tab.rows, n)
 	}
+	if tab.kv["iglu.model"] != "iglu:com.furrow.test/page_ctx/jsonschema/1-*-*" || tab.kv["iglu.versions"] != "1-0-0,1-0-1,1-1-0" || tab.kv["ARROW:schema"] == "" {
+		t.Errorf("page_ctx file metadata %v", tab.kv)
+	}
 	cols := map[string][]any{}
 	for _, c := range wantCols {
 		if !strings.Contains(c, ".list.") {
