@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"slices"
 
 	"github.com/klauspost/compress/s2"
 )
@@ -30,8 +31,9 @@ func appendRecord(raw, rec []byte) []byte {
 // and returns the encoded block.
 func EncodeBlock(dst, raw []byte, n int) []byte {
 	start := len(dst)
-	dst = append(dst, make([]byte, blockHeaderLen)...)
-	dst = append(dst[:start+blockHeaderLen], make([]byte, s2.MaxEncodedLen(len(raw)))...)
+	// Grow without zeroing: s2.Encode writes the whole destination it uses.
+	dst = slices.Grow(dst, blockHeaderLen+s2.MaxEncodedLen(len(raw)))
+	dst = dst[:start+blockHeaderLen+s2.MaxEncodedLen(len(raw))]
 	enc := s2.Encode(dst[start+blockHeaderLen:], raw)
 	dst = dst[:start+blockHeaderLen+len(enc)]
 	h := dst[start:]

@@ -22,4 +22,9 @@
 // The in-process exchange keeps committed blocks in memory up to its budget
 // and spills further blocks to files in its spill folder; reading is the same
 // either way.
+//
+// The network exchange (NetExchange on mappers, Server on reducers, Peers
+// for the multiplexed connections) carries the same blocks between
+// processes; its wire protocol, credit-based backpressure and state machine
+// are described in net_doc.go.
 package shuffle
