@@ -17,29 +17,6 @@ import (
 // schema), SchemaEnrichment.extractSchema and
 // MiscEnrichments.formatDerivedContexts.
 
-// rawMember returns the raw JSON of member name of a compact JSON object
-// (one the reformatter produced), and whether it exists.
-func rawMember(obj, name string) (string, bool) {
-	if len(obj) < 2 || obj[0] != '{' {
-		return "", false
-	}
-	i := 1
-	for i < len(obj) && obj[i] != '}' {
-		kEnd := skipJSON(obj, i)
-		key := obj[i:kEnd]
-		vStart := kEnd + 1 // ':'
-		vEnd := skipJSON(obj, vStart)
-		if jsonStringEquals(key, name) {
-			return obj[vStart:vEnd], true
-		}
-		i = vEnd
-		if i < len(obj) && obj[i] == ',' {
-			i++
-		}
-	}
-	return "", false
-}
-
 // rawElements splits a compact JSON array into its elements.
 func rawElements(arr string) ([]string, bool) {
 	if len(arr) < 2 || arr[0] != '[' {
@@ -126,10 +103,38 @@ func jsonString(lit string) (string, bool) {
 	return s, true
 }
 
+// sdMembers scans a compact JSON object once for its "schema" and "data"
+// members (raw JSON) and reports whether it has other members.
+func sdMembers(obj string) (schema, data string, hasSchema, hasData, others bool) {
+	if len(obj) < 2 || obj[0] != '{' {
+		return "", "", false, false, false
+	}
+	i := 1
+	for i < len(obj) && obj[i] != '}' {
+		kEnd := skipJSON(obj, i)
+		key := obj[i:kEnd]
+		vStart := kEnd + 1 // ':'
+		vEnd := skipJSON(obj, vStart)
+		switch {
+		case jsonStringEquals(key, "schema"):
+			schema, hasSchema = obj[vStart:vEnd], true
+		case jsonStringEquals(key, "data"):
+			data, hasData = obj[vStart:vEnd], true
+		default:
+			others = true
+		}
+		i = vEnd
+		if i < len(obj) && obj[i] == ',' {
+			i++
+		}
+	}
+	return schema, data, hasSchema, hasData, others
+}
+
 // selfDescribing splits a compact JSON value into its schema key and data.
 func selfDescribing(raw string) (event.SelfDescribing, string) {
-	lit, ok := rawMember(raw, "schema")
-	if !ok {
+	lit, data, hasSchema, hasData, _ := sdMembers(raw)
+	if !hasSchema {
 		return event.SelfDescribing{}, "JSON instance is not self-describing (schema property absent): " + raw
 	}
 	uri, ok := jsonString(lit)
@@ -140,11 +145,81 @@ func selfDescribing(raw string) (event.SelfDescribing, string) {
 	if err != nil {
 		return event.SelfDescribing{}, err.Error()
 	}
-	data, ok := rawMember(raw, "data")
-	if !ok {
+	if !hasData {
 		return event.SelfDescribing{}, "JSON instance is not self-describing (data property absent): " + raw
 	}
 	return event.SelfDescribing{Schema: key, Data: json.RawMessage(data)}, ""
+}
+
+// envelopeEntityOK reports whether raw conforms to the items of the
+// contexts envelope (and to unstruct_event 1-0-0): an object with exactly
+// "schema" (a string matching
+// ^iglu:[a-zA-Z0-9-_.]+/[a-zA-Z0-9-_]+/[a-zA-Z0-9-_]+/[0-9]+-[0-9]+-[0-9]+$)
+// and "data".
+func envelopeEntityOK(raw string) bool {
+	lit, _, hasSchema, hasData, others := sdMembers(raw)
+	if !hasSchema || !hasData || others {
+		return false
+	}
+	uri, ok := jsonString(lit)
+	if !ok {
+		return false
+	}
+	rest, ok := strings.CutPrefix(uri, "iglu:")
+	if !ok {
+		return false
+	}
+	parts := strings.Split(rest, "/")
+	if len(parts) != 4 {
+		return false
+	}
+	for i, p := range parts[:3] {
+		if p == "" {
+			return false
+		}
+		for j := 0; j < len(p); j++ {
+			c := p[j]
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || (c == '.' && i == 0)) {
+				return false
+			}
+		}
+	}
+	v := strings.Split(parts[3], "-")
+	if len(v) != 3 {
+		return false
+	}
+	for _, n := range v {
+		if !allASCIIDigits(n) {
+			return false
+		}
+	}
+	return true
+}
+
+// nativeEnvelope checks the data of the built-in envelope schemas
+// (contexts 1-0-0 and 1-0-1, unstruct_event 1-0-0) without the JSON Schema
+// validator. known is false for other versions; ok true means the data
+// conforms. A false ok is confirmed (and worded) by the resolver.
+func nativeEnvelope(k event.SchemaKey, data string) (known, ok bool) {
+	if k.Vendor != "com.snowplowanalytics.snowplow" || k.Format != "jsonschema" || k.Version.Model != 1 || k.Version.Revision != 0 {
+		return false, false
+	}
+	switch {
+	case k.Name == "unstruct_event" && k.Version.Addition == 0:
+		return true, envelopeEntityOK(data)
+	case k.Name == "contexts" && k.Version.Addition <= 1:
+		elems, isArray := rawElements(data)
+		if !isArray || (k.Version.Addition == 0 && len(elems) == 0) {
+			return true, false
+		}
+		for _, el := range elems {
+			if !envelopeEntityOK(el) {
+				return true, false
+			}
+		}
+		return true, true
+	}
+	return false, false
 }
 
 // igluMessage renders a resolver failure as iglu-scala-client's
@@ -174,8 +249,10 @@ func (en *Enricher) envelope(ctx context.Context, field, raw, name string) (stri
 	if k.Vendor != "com.snowplowanalytics.snowplow" || k.Name != name || k.Format != "jsonschema" || k.Version.Model != 1 || k.Version.Revision != 0 {
 		return "", []string{"Verifying schema as iglu:com.snowplowanalytics.snowplow/" + name + "/jsonschema/1-0-* failed: found " + k.String()}
 	}
-	if err := en.resolver.Validate(ctx, k, sd.Data); err != nil {
-		return "", []string{igluMessage(err)}
+	if known, ok := nativeEnvelope(k, string(sd.Data)); !known || !ok {
+		if err := en.resolver.Validate(ctx, k, sd.Data); err != nil {
+			return "", []string{igluMessage(err)}
+		}
 	}
 	return string(sd.Data), nil
 }
@@ -237,30 +314,35 @@ func (en *Enricher) validateUnstruct(ctx context.Context, raw string) (*event.Se
 	return &sd, nil
 }
 
+// eventSchema is the event_vendor, event_name, event_format and
+// event_version of an event.
+type eventSchema struct{ vendor, name, format, version string }
+
 // Fixed schemas of the non-unstruct event types (SchemaEnrichment).
-var eventSchemas = map[string]event.SchemaKey{
-	"page_view":        {Vendor: "com.snowplowanalytics.snowplow", Name: "page_view", Format: "jsonschema", Version: event.SchemaVer{Model: 1}},
-	"page_ping":        {Vendor: "com.snowplowanalytics.snowplow", Name: "page_ping", Format: "jsonschema", Version: event.SchemaVer{Model: 1}},
-	"transaction":      {Vendor: "com.snowplowanalytics.snowplow", Name: "transaction", Format: "jsonschema", Version: event.SchemaVer{Model: 1}},
-	"transaction_item": {Vendor: "com.snowplowanalytics.snowplow", Name: "transaction_item", Format: "jsonschema", Version: event.SchemaVer{Model: 1}},
-	"struct":           {Vendor: "com.google.analytics", Name: "event", Format: "jsonschema", Version: event.SchemaVer{Model: 1}},
+var eventSchemas = map[string]eventSchema{
+	"page_view":        {"com.snowplowanalytics.snowplow", "page_view", "jsonschema", "1-0-0"},
+	"page_ping":        {"com.snowplowanalytics.snowplow", "page_ping", "jsonschema", "1-0-0"},
+	"transaction":      {"com.snowplowanalytics.snowplow", "transaction", "jsonschema", "1-0-0"},
+	"transaction_item": {"com.snowplowanalytics.snowplow", "transaction_item", "jsonschema", "1-0-0"},
+	"struct":           {"com.google.analytics", "event", "jsonschema", "1-0-0"},
 }
 
 // extractSchema is SchemaEnrichment.extractSchema.
-func extractSchema(eventType string, unstruct *event.SelfDescribing, unstructOK bool) (event.SchemaKey, string) {
+func extractSchema(eventType string, unstruct *event.SelfDescribing, unstructOK bool) (eventSchema, string) {
 	if k, ok := eventSchemas[eventType]; ok {
 		return k, ""
 	}
 	if eventType == "unstruct" {
 		if unstruct == nil || !unstructOK {
-			return event.SchemaKey{}, "Unstructured event couldn't be extracted"
+			return eventSchema{}, "Unstructured event couldn't be extracted"
 		}
-		return unstruct.Schema, ""
+		k := unstruct.Schema
+		return eventSchema{k.Vendor, k.Name, k.Format, k.Version.String()}, ""
 	}
 	if eventType == "" {
 		eventType = "null"
 	}
-	return event.SchemaKey{}, "Unrecognized event [" + eventType + "]"
+	return eventSchema{}, "Unrecognized event [" + eventType + "]"
 }
 
 // formatDerivedContexts is MiscEnrichments.formatDerivedContexts: the

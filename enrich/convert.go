@@ -84,7 +84,15 @@ func stringToJInteger(field, s string) (string, string) {
 	if !ok {
 		return "", "Field [" + field + "]: cannot convert [" + s + "] to Int"
 	}
-	return strconv.FormatInt(n, 10), ""
+	return canonicalInt(s, n), ""
+}
+
+// canonicalInt renders n, reusing s when it already is n's rendering.
+func canonicalInt(s string, n int64) string {
+	if len(s) > 0 && len(s) <= 10 && s[0] != '+' && (s[0] != '0' || len(s) == 1) && allASCIIDigits(s) {
+		return s
+	}
+	return strconv.FormatInt(n, 10)
 }
 
 // validateInteger is ConversionUtils.validateInteger: s must parse as an
@@ -313,7 +321,7 @@ func extractViewDimensions(field, s string) (w, h string, msg string) {
 	if !ok1 || !ok2 {
 		return "", "", "Field [" + field + "]: view dimensions [" + s + "] exceed Integer's max range"
 	}
-	return strconv.FormatInt(wv, 10), strconv.FormatInt(hv, 10), ""
+	return canonicalInt(s[:x], wv), canonicalInt(s[x+1:], hv), ""
 }
 
 func allASCIIDigits(s string) bool {

@@ -319,7 +319,7 @@ func (en *Enricher) Enrich(ctx context.Context, raw *adapter.RawEvent) (*event.E
 		msgs.add(slotSchema, m)
 	} else {
 		e.Fields[event.EventVendor], e.Fields[event.EventName], e.Fields[event.EventFormat], e.Fields[event.EventVersion] =
-			k.Vendor, k.Name, k.Format, k.Version.String()
+			k.vendor, k.name, k.format, k.version
 	}
 
 	var jsCtxs []json.RawMessage

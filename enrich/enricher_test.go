@@ -296,3 +296,41 @@ func TestConfigValidate(t *testing.T) {
 		t.Error("New without a resolver must fail")
 	}
 }
+
+// TestNativeEnvelope checks the fast envelope check against the embedded
+// envelope schemas themselves: for each document both must agree.
+func TestNativeEnvelope(t *testing.T) {
+	res := testResolver(t)
+	for _, c := range []struct{ key, data string }{
+		{"contexts/jsonschema/1-0-0", `[{"schema":"iglu:com.acme/user/jsonschema/1-0-0","data":{}}]`},
+		{"contexts/jsonschema/1-0-0", `[]`},
+		{"contexts/jsonschema/1-0-1", `[]`},
+		{"contexts/jsonschema/1-0-0", `[{"schema":"iglu:com.acme/user/jsonschema/1-0-0"}]`},
+		{"contexts/jsonschema/1-0-0", `[{"schema":"iglu:com.acme/user/jsonschema/1-0-0","data":1,"x":2}]`},
+		{"contexts/jsonschema/1-0-0", `[{"schema":"iglu:com.acme/us.er/jsonschema/1-0-0","data":1}]`},
+		{"contexts/jsonschema/1-0-0", `[{"schema":"iglu:com.acme/user/jsonschema/1-0","data":1}]`},
+		{"contexts/jsonschema/1-0-0", `[{"schema":"iglu:com.a_c-me/us-er_/json-schema/10-01-0","data":null}]`},
+		{"contexts/jsonschema/1-0-0", `[{"schema":"\u0069glu:com.acme/user/jsonschema/1-0-0","data":1}]`},
+		{"contexts/jsonschema/1-0-0", `[{"schema":1,"data":1}]`},
+		{"contexts/jsonschema/1-0-0", `[1]`},
+		{"contexts/jsonschema/1-0-0", `{"schema":"iglu:a/b/c/1-0-0","data":1}`},
+		{"unstruct_event/jsonschema/1-0-0", `{"schema":"iglu:a/b/c/1-0-0","data":[]}`},
+		{"unstruct_event/jsonschema/1-0-0", `{"schema":"iglu:a/b/c/1-0-0"}`},
+		{"unstruct_event/jsonschema/1-0-0", `{"schema":"iglu:a/b/c/1-0-0 ","data":{}}`},
+		{"unstruct_event/jsonschema/1-0-0", `[]`},
+	} {
+		k, err := event.ParseSchemaKey("iglu:com.snowplowanalytics.snowplow/" + c.key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		compact, msg := reformatJSON(c.data)
+		if msg != "" {
+			t.Fatal(msg)
+		}
+		known, ok := nativeEnvelope(k, compact)
+		want := res.Validate(context.Background(), k, json.RawMessage(compact)) == nil
+		if !known || ok != want {
+			t.Errorf("%s %s: native known=%v ok=%v, schema says %v", c.key, c.data, known, ok, want)
+		}
+	}
+}

@@ -628,5 +628,13 @@ func explode(u *uriParser) (scheme, host, port, path, query, fragment string) {
 		}
 		return event.Sanitize(s)
 	}
-	return u.scheme, u.host, strconv.Itoa(p), sanitize(u.path, u.hasPath), sanitize(u.query, u.hasQuery), sanitize(u.fragment, u.hasFragment)
+	switch p {
+	case 80:
+		port = "80"
+	case 443:
+		port = "443"
+	default:
+		port = strconv.Itoa(p)
+	}
+	return u.scheme, u.host, port, sanitize(u.path, u.hasPath), sanitize(u.query, u.hasQuery), sanitize(u.fragment, u.hasFragment)
 }
