@@ -1,0 +1,129 @@
+package enrichment
+
+import (
+	"crypto/md5"
+	"crypto/sha1"
+	"crypto/sha256"
+	"crypto/sha512"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"unicode/utf8"
+)
+
+// event_fingerprint_config, as R108's EventFingerprintEnrichment: the raw
+// tracker-protocol parameters sorted by name (Java String order, i.e. by
+// UTF-16 code units), those named in excludeParameters left out, each
+// appended as name, U+001F, value, U+001F, and the UTF-8 bytes of the
+// result hashed with hashAlgorithm (MD5; SHA1, SHA256, SHA384, SHA512 from
+// 1-0-1 on, which R108's parser already accepted), printed in lowercase hex
+// (commons-codec DigestUtils).
+//
+// A parameter given without "=" was null in R108 and appended as "null";
+// adapter.RawEvent cannot tell it from an empty value, so furrow appends "".
+
+type eventFingerprint struct {
+	exclude map[string]bool
+	algo    string
+	bufs    sync.Pool // *[]byte
+}
+
+func newEventFingerprint(cfg *EventFingerprintConfig, _ *Env) (EventFingerprint, error) {
+	if cfg.ExcludeParameters == nil {
+		return nil, errors.New("excludeParameters: missing (a list of parameter names is required)")
+	}
+	switch cfg.HashAlgorithm {
+	case "MD5", "SHA1", "SHA256", "SHA384", "SHA512":
+	case "":
+		return nil, errors.New("hashAlgorithm: missing")
+	default:
+		return nil, fmt.Errorf("hashAlgorithm: [%s] is not a supported event fingerprint generation algorithm", cfg.HashAlgorithm)
+	}
+	f := &eventFingerprint{exclude: make(map[string]bool, len(cfg.ExcludeParameters)), algo: cfg.HashAlgorithm}
+	for _, p := range cfg.ExcludeParameters {
+		f.exclude[p] = true
+	}
+	f.bufs.New = func() any { b := make([]byte, 0, 2048); return &b }
+	return f, nil
+}
+
+// Fingerprint returns the hex digest of params.
+func (f *eventFingerprint) Fingerprint(params map[string]string) string {
+	var keyBuf [96]string
+	keys := keyBuf[:0]
+	for k := range params {
+		if !f.exclude[k] {
+			keys = append(keys, k)
+		}
+	}
+	slices.SortFunc(keys, compareUTF16)
+	bp := f.bufs.Get().(*[]byte)
+	b := (*bp)[:0]
+	for _, k := range keys {
+		b = append(b, k...)
+		b = append(b, 0x1f)
+		b = append(b, params[k]...)
+		b = append(b, 0x1f)
+	}
+	var out string
+	switch f.algo {
+	case "MD5":
+		s := md5.Sum(b)
+		out = hex.EncodeToString(s[:])
+	case "SHA1":
+		s := sha1.Sum(b)
+		out = hex.EncodeToString(s[:])
+	case "SHA256":
+		s := sha256.Sum256(b)
+		out = hex.EncodeToString(s[:])
+	case "SHA384":
+		s := sha512.Sum384(b)
+		out = hex.EncodeToString(s[:])
+	default:
+		s := sha512.Sum512(b)
+		out = hex.EncodeToString(s[:])
+	}
+	if cap(b) <= 1<<20 { // do not keep huge buffers around
+		*bp = b
+		f.bufs.Put(bp)
+	}
+	return out
+}
+
+// compareUTF16 orders strings as java.lang.String.compareTo: by UTF-16 code
+// units. It differs from byte order only where a character above U+FFFF
+// meets one in U+E000-U+FFFF.
+func compareUTF16(a, b string) int {
+	n := min(len(a), len(b))
+	i := 0
+	for i < n && a[i] == b[i] {
+		i++
+	}
+	if i == len(a) || i == len(b) {
+		return len(a) - len(b) // one is a prefix of the other
+	}
+	if a[i] < utf8.RuneSelf && b[i] < utf8.RuneSelf {
+		return int(a[i]) - int(b[i])
+	}
+	// Back up to the start of the differing runes and compare their UTF-16
+	// code units.
+	for i > 0 && !utf8.RuneStart(a[i]) {
+		i--
+	}
+	ra, _ := utf8.DecodeRuneInString(a[i:])
+	rb, _ := utf8.DecodeRuneInString(b[i:])
+	if la, lb := utf16Lead(ra), utf16Lead(rb); la != lb {
+		return int(la) - int(lb)
+	}
+	return int(ra) - int(rb) // both above U+FFFF with one lead surrogate
+}
+
+// utf16Lead is the first UTF-16 code unit of r.
+func utf16Lead(r rune) rune {
+	if r >= 0x10000 {
+		return 0xD800 + (r-0x10000)>>10
+	}
+	return r
+}
