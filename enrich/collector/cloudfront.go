@@ -2,6 +2,7 @@ package collector
 
 import (
 	"bytes"
+	"encoding/binary"
 	"io"
 	"sync"
 	"unicode/utf8"
@@ -51,9 +52,31 @@ const (
 	cfQuery
 )
 
+var javaSpace = [256]bool{' ': true, '\t': true, '\n': true, 0x0b: true, '\f': true, '\r': true}
+
 // isJavaSpace is Java's regex \s (ASCII whitespace).
-func isJavaSpace(c byte) bool {
-	return c == ' ' || c == '\t' || c == '\n' || c == 0x0b || c == '\f' || c == '\r'
+func isJavaSpace(c byte) bool { return javaSpace[c] }
+
+const (
+	lo8 = 0x0101010101010101
+	hi8 = 0x8080808080808080
+)
+
+// skipToken returns the index of the first byte at or after i that is Java
+// whitespace, or len(b). Whitespace is below 0x21, so eight bytes at a time
+// are first tested for any byte below 0x21.
+func skipToken(b []byte, i int) int {
+	for i+8 <= len(b) {
+		x := binary.LittleEndian.Uint64(b[i:])
+		if (x-lo8*0x21)&^x&hi8 != 0 {
+			break // a byte below 0x21 in this word
+		}
+		i += 8
+	}
+	for i < len(b) && !javaSpace[b[i]] {
+		i++
+	}
+	return i
 }
 
 // scanTokens splits the start of line into n whitespace-separated tokens
@@ -71,9 +94,7 @@ func scanTokens(line []byte, tok []span) (int, bool) {
 			}
 		}
 		s := pos
-		for pos < len(line) && !isJavaSpace(line[pos]) {
-			pos++
-		}
+		pos = skipToken(line, pos)
 		if pos == s {
 			return 0, false
 		}
@@ -106,9 +127,7 @@ func scanTail(line []byte, pos int) (t tailTokens) {
 			break
 		}
 		s := pos
-		for pos < len(line) && !isJavaSpace(line[pos]) {
-			pos++
-		}
+		pos = skipToken(line, pos)
 		if t.k < len(t.tok) {
 			t.tok[t.k] = span{int32(s), int32(pos)}
 		}
@@ -117,24 +136,33 @@ func scanTail(line []byte, pos int) (t tailTokens) {
 	return t
 }
 
-// lastLineTerminator is the index of the last character Java's "." does not
-// match (\n, \r, U+0085, U+2028, U+2029), or -1.
-func lastLineTerminator(b []byte) int {
-	for i := len(b) - 1; i >= 0; i-- {
-		switch c := b[i]; c {
-		case '\n', '\r':
-			return i
-		case 0x85:
-			if i >= 1 && b[i-1] == 0xc2 {
-				return i - 1
-			}
-		case 0xa8, 0xa9:
-			if i >= 2 && b[i-1] == 0x80 && b[i-2] == 0xe2 {
-				return i - 2
-			}
-		}
+// hasLineTerminator reports whether b holds a character Java's "." does
+// not match (\n, \r, U+0085, U+2028, U+2029).
+func hasLineTerminator(b []byte) bool {
+	if bytes.IndexByte(b, '\n') >= 0 || bytes.IndexByte(b, '\r') >= 0 {
+		return true
 	}
-	return -1
+	for i := 0; ; {
+		j := bytes.IndexByte(b[i:], 0x85)
+		if j < 0 {
+			break
+		}
+		if i+j > 0 && b[i+j-1] == 0xc2 {
+			return true
+		}
+		i += j + 1
+	}
+	for i := 0; ; {
+		j := bytes.IndexByte(b[i:], 0xe2)
+		if j < 0 {
+			return false
+		}
+		k := i + j
+		if k+2 < len(b) && b[k+1] == 0x80 && (b[k+2] == 0xa8 || b[k+2] == 0xa9) {
+			return true
+		}
+		i = k + 1
+	}
 }
 
 // matchCloudFront reports whether line matches Snowplow's CfRegex, filling
@@ -145,7 +173,6 @@ func matchCloudFront(line []byte, tok *[12]span) bool {
 		return false
 	}
 	t := scanTail(line, pos)
-	lastLT := -2 // not computed yet
 	// c is the number of tail tokens taken by the two optional groups of
 	// three fields (the first may take two when the cookie field is empty,
 	// which needs two whitespace characters before the next field).
@@ -161,13 +188,8 @@ func matchCloudFront(line []byte, tok *[12]span) bool {
 		if t.k == c+1 && t.trailing {
 			return true
 		}
-		if t.k > c+1 {
-			if lastLT == -2 {
-				lastLT = lastLineTerminator(line)
-			}
-			if lastLT < int(t.tok[c+1].start) {
-				return true
-			}
+		if t.k > c+1 && !hasLineTerminator(line[t.tok[c+1].start:]) {
+			return true
 		}
 	}
 	return false
@@ -221,30 +243,35 @@ func (cloudfront) Parse(data []byte) ([]Payload, error) {
 		}
 	}
 
+	// buf collects the payload's text, which becomes one string.
 	ap := getArena()
 	defer putArena(ap)
-	buf := append((*ap)[:0], line...) // spans of line stay valid in buf
+	buf := (*ap)[:0]
 
 	ts, tsMsg := jodaParseCollectorTime(tok[cfDate].of(line), tok[cfTime].of(line))
 
-	// Querystring: double-encoded percents undone, then parsed as UTF-8.
+	// Querystring: double-encoded percents undone, then parsed as UTF-8; in
+	// one pass when it is valid, step by step (for the message) otherwise.
 	var pairsBuf [64]qsPair
 	pairs := pairsBuf[:0]
-	q0 := len(buf)
-	buf, _ = appendSingleEncodePcts(buf, tok[cfQuery].of(line))
-	qs := span{int32(q0), int32(len(buf))}
 	qsMsg := ""
-	if !isMissing(qs.of(buf)) {
-		var m string
-		pairs, m = parseQuery(&buf, qs.of(buf), csUTF8, pairs)
-		if m != "" {
-			qsMsg = queryMessage(string(qs.of(buf)), "UTF-8", m)
+	if raw := tok[cfQuery].of(line); !isMissing(raw) {
+		var ok bool
+		if buf, pairs, ok = parseCloudFrontQuery(buf, raw, pairs); !ok {
+			q, _ := appendSingleEncodePcts(nil, raw)
+			var m string
+			if pairs, m = parseQuery(&buf, q, csUTF8, pairs); m != "" {
+				qsMsg = queryMessage(string(q), "UTF-8", m)
+			}
 		}
 	}
 
-	// User agent and referer: double-encoded percents undone, kept encoded.
-	ua := singleEncoded(&buf, tok[cfUserAgent])
-	refr := singleEncoded(&buf, tok[cfReferer])
+	// IP, user agent and referer (the last two with double-encoded percents
+	// undone but still encoded), and the path.
+	ip := appendField(&buf, tok[cfIP].of(line))
+	ua := appendSingleEncoded(&buf, tok[cfUserAgent].of(line))
+	refr := appendSingleEncoded(&buf, tok[cfReferer].of(line))
+	path := appendField(&buf, tok[cfPath].of(line))
 	if isMissing(refr.of(buf)) {
 		refr = noSpan
 	} else if refr.end > refr.start && buf[refr.end-1] == '%' {
@@ -253,13 +280,12 @@ func (cloudfront) Parse(data []byte) ([]Payload, error) {
 	if isMissing(ua.of(buf)) {
 		ua = noSpan
 	}
-	ip := tok[cfIP]
 	if isMissing(ip.of(buf)) {
 		ip = noSpan
 	}
 
 	text := string(buf)
-	api, apiMsg := parseAPI(tok[cfPath].str(text))
+	api, apiMsg := parseAPI(path.str(text))
 	if tsMsg != "" || qsMsg != "" || apiMsg != "" {
 		msgs := make([]string, 0, 3)
 		for _, m := range [...]string{tsMsg, qsMsg, apiMsg} {
@@ -282,19 +308,18 @@ func (cloudfront) Parse(data []byte) ([]Payload, error) {
 	}}, nil
 }
 
-// singleEncoded returns the span of the single-encoded form of the span s
-// of *buf: s itself when there is nothing to change, else a copy appended
-// to *buf.
-func singleEncoded(buf *[]byte, s span) span {
-	b := *buf
-	n := len(b)
-	b, changed := appendSingleEncodePcts(b, s.of(b))
-	if !changed {
-		*buf = b[:n]
-		return s
-	}
-	*buf = b
-	return span{int32(n), int32(len(b))}
+// appendField appends b to *buf and returns its span.
+func appendField(buf *[]byte, b []byte) span {
+	n := len(*buf)
+	*buf = append(*buf, b...)
+	return span{int32(n), int32(len(*buf))}
+}
+
+// appendSingleEncoded appends the single-encoded form of b to *buf.
+func appendSingleEncoded(buf *[]byte, b []byte) span {
+	n := len(*buf)
+	*buf, _ = appendSingleEncodePcts(*buf, b)
+	return span{int32(n), int32(len(*buf))}
 }
 
 // nameValues materialises parsed pairs as substrings of text.

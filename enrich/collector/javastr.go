@@ -128,19 +128,15 @@ func utf16Prefix(s string, n int) string {
 	return s
 }
 
-// appendLowBytes appends, for each UTF-16 code unit of the valid UTF-8
-// string s, its low eight bits: what (byte) c does to Java chars, as
-// httpclient's URL decoder did with unescaped characters.
-func appendLowBytes(dst []byte, s string) []byte {
-	for _, r := range s {
-		if r >= 0x10000 {
-			r -= 0x10000
-			dst = append(dst, byte(0xd800+(r>>10)), byte(0xdc00+(r&0x3ff)))
-			continue
-		}
-		dst = append(dst, byte(r))
+// appendLowBytesRune appends, for each UTF-16 code unit of r, its low
+// eight bits: what (byte) c does to Java chars, as httpclient's URL decoder
+// did with unescaped characters.
+func appendLowBytesRune(dst []byte, r rune) []byte {
+	if r >= 0x10000 {
+		r -= 0x10000
+		return append(dst, byte(0xd800+(r>>10)), byte(0xdc00+(r&0x3ff)))
 	}
-	return dst
+	return append(dst, byte(r))
 }
 
 // javaUpper is Java's String.toUpperCase for the strings the loaders

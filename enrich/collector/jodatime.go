@@ -454,9 +454,65 @@ func weeksInWeekyear(y int) int {
 	return 52
 }
 
+func digits2(b []byte) (int, bool) {
+	d0, d1 := b[0]-'0', b[1]-'0'
+	return int(d0)*10 + int(d1), d0 <= 9 && d1 <= 9
+}
+
+// fastCollectorTime handles the layout every real log has, "yyyy-MM-dd"
+// and "HH:mm:ss" with an optional fraction, without the general parser.
+// ok is false for anything else, including out-of-range fields, which the
+// general parser then reports with Joda's message.
+func fastCollectorTime(date, clock []byte) (ms int64, ok bool) {
+	if len(date) != 10 || date[4] != '-' || date[7] != '-' || len(clock) < 8 || clock[2] != ':' || clock[5] != ':' {
+		return 0, false
+	}
+	y1, ok1 := digits2(date[0:2])
+	y2, ok2 := digits2(date[2:4])
+	mo, ok3 := digits2(date[5:7])
+	d, ok4 := digits2(date[8:10])
+	h, ok5 := digits2(clock[0:2])
+	mi, ok6 := digits2(clock[3:5])
+	sec, ok7 := digits2(clock[6:8])
+	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6 && ok7) {
+		return 0, false
+	}
+	y := y1*100 + y2
+	if mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo) || h > 23 || mi > 59 || sec > 59 {
+		return 0, false
+	}
+	frac := 0
+	if len(clock) > 8 {
+		f := clock[9:]
+		if clock[8] != '.' && clock[8] != ',' || len(f) == 0 || len(f) > 9 {
+			return 0, false
+		}
+		for i, c := range f {
+			if c < '0' || c > '9' {
+				return 0, false
+			}
+			if i < 3 {
+				frac = frac*10 + int(c-'0')
+			}
+		}
+		for i := len(f); i < 3; i++ {
+			frac *= 10
+		}
+	}
+	ms = daysFromCivil(y, mo, d)*86400000 + int64(h)*3600000 + int64(mi)*60000 + int64(sec)*1000 + int64(frac)
+	return ms, true
+}
+
 // jodaParseCollectorTime is CloudfrontLoader.toTimestamp(date, time). On
 // failure it returns Snowplow's message.
 func jodaParseCollectorTime(date, clock []byte) (time.Time, string) {
+	if ms, ok := fastCollectorTime(date, clock); ok {
+		return time.UnixMilli(ms).UTC(), ""
+	}
+	return jodaParseSlow(date, clock)
+}
+
+func jodaParseSlow(date, clock []byte) (time.Time, string) {
 	var tb [64]byte
 	text := append(append(append(append(tb[:0], date...), 'T'), clock...), "+00:00"...)
 	if !utf8.Valid(text) {

@@ -329,6 +329,21 @@ func TestOracleJodaTimestamp(t *testing.T) {
 	for range 20000 {
 		pairs = append(pairs, [2]string{randString(r, alpha, 1+r.IntN(12)), randString(r, alpha, 1+r.IntN(10))})
 	}
+	// The fast path's layout with random digits.
+	digit := func(n int) string {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = byte('0' + r.IntN(10))
+		}
+		return string(b)
+	}
+	for range 20000 {
+		tm := digit(2) + ":" + digit(2) + ":" + digit(2)
+		if r.IntN(3) == 0 {
+			tm += [...]string{".", ","}[r.IntN(2)] + digit(r.IntN(11))
+		}
+		pairs = append(pairs, [2]string{digit(4) + "-" + digit(2) + "-" + digit(2), tm})
+	}
 	reqs := make([]req, len(pairs))
 	for i := range pairs {
 		reqs[i] = req{op: "ts", args: []*string{&pairs[i][0], &pairs[i][1]}}

@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"bytes"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -111,6 +112,28 @@ func uriError(q string, i int, reason string) string {
 	return reason + " at index " + strconv.Itoa(idx) + ": " + uriPrefix + q
 }
 
+// uriClass classifies bytes for validateQuery.
+const (
+	ucIllegal = iota
+	ucOK
+	ucPercent
+	ucHash
+	ucMulti // a byte of a non-ASCII character
+)
+
+var uriClass = func() (t [256]uint8) {
+	for c := range 128 {
+		if uriQueryChars[c] {
+			t[c] = ucOK
+		}
+	}
+	t['%'], t['#'] = ucPercent, ucHash
+	for c := 0x80; c < 0x100; c++ {
+		t[c] = ucMulti
+	}
+	return t
+}()
+
 // validateQuery checks q as java.net.URI checks the query (up to the first
 // '#') and the fragment of "http://localhost/?"+q. It returns the length of
 // the query part, or a URISyntaxException message.
@@ -118,31 +141,31 @@ func validateQuery(q []byte) (queryLen int, msg string) {
 	queryLen = -1
 	what := "query"
 	for i := 0; i < len(q); {
-		c := q[i]
-		if c < utf8.RuneSelf {
-			switch {
-			case uriQueryChars[c]:
-				i++
-			case c == '%':
-				if i+2 < len(q) && isHex(q[i+1]) && isHex(q[i+2]) {
-					i += 3
-					continue
-				}
-				return 0, uriError(string(q), i, "Malformed escape pair")
-			case c == '#' && queryLen < 0:
-				queryLen = i
-				what = "fragment"
-				i++
-			default:
+		switch uriClass[q[i]] {
+		case ucOK:
+			i++
+		case ucPercent:
+			if i+2 < len(q) && isHex(q[i+1]) && isHex(q[i+2]) {
+				i += 3
+				continue
+			}
+			return 0, uriError(string(q), i, "Malformed escape pair")
+		case ucHash:
+			if queryLen >= 0 {
+				return 0, uriError(string(q), i, "Illegal character in fragment")
+			}
+			queryLen = i
+			what = "fragment"
+			i++
+		case ucMulti:
+			r, size := utf8.DecodeRune(q[i:])
+			if r <= 0x80 || javaSpaceChar(r) || javaISOControl(r) {
 				return 0, uriError(string(q), i, "Illegal character in "+what)
 			}
-			continue
-		}
-		r, size := utf8.DecodeRune(q[i:])
-		if r <= 0x80 || javaSpaceChar(r) || javaISOControl(r) {
+			i += size
+		default:
 			return 0, uriError(string(q), i, "Illegal character in "+what)
 		}
-		i += size
 	}
 	if queryLen < 0 {
 		queryLen = len(q)
@@ -162,61 +185,87 @@ func parseQuery(arena *[]byte, q []byte, cs charset, pairs []qsPair) ([]qsPair, 
 	return splitQuery(arena, q[:qlen], cs, pairs), ""
 }
 
+// Byte classes of a raw query while splitting it.
+const (
+	qcPlain   = iota // copied as is
+	qcSep            // '&' or ';'
+	qcEq             // '='
+	qcSpecial        // '%', '+' or a non-ASCII byte: needs form-decoding
+)
+
+var queryClass = func() (t [256]uint8) {
+	for c := 0x80; c < 0x100; c++ {
+		t[c] = qcSpecial
+	}
+	t['%'], t['+'] = qcSpecial, qcSpecial
+	t['&'], t[';'] = qcSep, qcSep
+	t['='] = qcEq
+	return t
+}()
+
 // splitQuery splits and decodes a validated raw query (without fragment).
 func splitQuery(arena *[]byte, q []byte, cs charset, pairs []qsPair) []qsPair {
+	a := *arena
 	for i := 0; i < len(q); {
 		// name: up to '=', '&' or ';'
-		j := i
-		for j < len(q) && q[j] != '=' && q[j] != '&' && q[j] != ';' {
-			j++
+		j, special := i, false
+		for ; j < len(q); j++ {
+			k := queryClass[q[j]]
+			if k == qcSpecial {
+				special = true
+			} else if k != qcPlain {
+				break
+			}
 		}
-		name := q[i:j]
+		name, nameSpecial := q[i:j], special
 		hasValue := j < len(q) && q[j] == '='
 		var value []byte
 		if hasValue {
-			k := j + 1
-			for k < len(q) && q[k] != '&' && q[k] != ';' {
-				k++
+			k, special := j+1, false
+			for ; k < len(q); k++ {
+				c := queryClass[q[k]]
+				if c == qcSpecial {
+					special = true
+				} else if c == qcSep {
+					break
+				}
 			}
-			value = q[j+1 : k]
-			j = k
+			value, j = q[j+1:k], k
+			if len(name) > 0 {
+				var p qsPair
+				a, p.name = formDecode(a, name, nameSpecial, cs)
+				a, p.value = formDecode(a, value, special, cs)
+				pairs = append(pairs, p)
+			}
+		} else if len(name) > 0 {
+			p := qsPair{value: noSpan}
+			a, p.name = formDecode(a, name, nameSpecial, cs)
+			pairs = append(pairs, p)
 		}
 		i = j + 1 // skip the separator (or run past the end)
-		if len(name) == 0 {
-			continue
-		}
-		p := qsPair{name: formDecode(arena, name, cs), value: span{-1, -1}}
-		if hasValue {
-			p.value = formDecode(arena, value, cs)
-		}
-		pairs = append(pairs, p)
 	}
+	*arena = a
 	return pairs
 }
 
 // formDecode appends the form-decoding of s (httpclient's urlDecode with
-// '+' as space, then the charset decoding) to *arena.
-func formDecode(arena *[]byte, s []byte, cs charset) span {
-	a := *arena
+// '+' as space, then the charset decoding) to a; special says whether s
+// holds anything but plain characters.
+func formDecode(a, s []byte, special bool, cs charset) ([]byte, span) {
 	start := len(a)
-	plain := true
-	for _, c := range s {
-		if c == '%' || c == '+' || c >= utf8.RuneSelf {
-			plain = false
-			break
-		}
-	}
-	if plain {
+	if !special {
 		a = append(a, s...)
-		*arena = a
-		return span{int32(start), int32(len(a))}
+		return a, span{int32(start), int32(len(a))}
 	}
+	ascii := true
 	for i := 0; i < len(s); {
 		c := s[i]
 		switch {
-		case c == '%' && i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]):
+		case c == '%' && i+2 < len(s):
 			// URI validation guarantees two hex digits after every '%'.
-			a = append(a, unhex(s[i+1])<<4|unhex(s[i+2]))
+			b := unhex(s[i+1])<<4 | unhex(s[i+2])
+			a = append(a, b)
+			ascii = ascii && b < utf8.RuneSelf
 			i += 3
 		case c == '+':
 			a = append(a, ' ')
@@ -226,13 +275,15 @@ func formDecode(arena *[]byte, s []byte, cs charset) span {
 			i++
 		default:
 			r, size := utf8.DecodeRune(s[i:])
-			a = appendLowBytes(a, string(r))
+			a = appendLowBytesRune(a, r)
+			ascii = false
 			i += size
 		}
 	}
-	a = decodeCharset(a, start, cs)
-	*arena = a
-	return span{int32(start), int32(len(a))}
+	if !ascii {
+		a = decodeCharset(a, start, cs)
+	}
+	return a, span{int32(start), int32(len(a))}
 }
 
 // decodeCharset replaces a[start:] (raw bytes) with their decoding in cs as
@@ -293,4 +344,140 @@ func appendSingleEncodePcts(dst, s []byte) (out []byte, changed bool) {
 		}
 	}
 	return append(dst, s[last:]...), changed
+}
+
+// fusedByteClass classifies raw CloudFront querystring bytes for
+// parseCloudFrontQuery.
+const (
+	fbIllegal = iota
+	fbPlain
+	fbPlus
+	fbSep
+	fbEq
+	fbPercent
+	fbHash
+	fbMulti
+)
+
+var fusedClass = func() (t [256]uint8) {
+	for c := range 128 {
+		if uriQueryChars[c] {
+			t[c] = fbPlain
+		}
+	}
+	t['+'] = fbPlus
+	t['&'], t[';'] = fbSep, fbSep
+	t['='] = fbEq
+	t['%'] = fbPercent
+	t['#'] = fbHash
+	for c := 0x80; c < 0x100; c++ {
+		t[c] = fbMulti
+	}
+	return t
+}()
+
+// parseCloudFrontQuery is the fast path of the CloudFront querystring:
+// singleEncodePcts, the java.net.URI checks, the httpclient split and the
+// UTF-8 form decoding in one pass over the raw field, appending decoded
+// names and values to a. It returns ok false (with a unchanged in length)
+// for anything the URI checks reject; the caller then takes the exact
+// step-by-step path, which produces the message. The two paths are
+// checked against each other by FuzzCloudFrontQueryFastPath.
+func parseCloudFrontQuery(a, raw []byte, pairs []qsPair) ([]byte, []qsPair, bool) {
+	start0, pairs0 := len(a), len(pairs)
+	fail := func() ([]byte, []qsPair, bool) { return a[:start0], pairs[:pairs0], false }
+	tokStart := len(a)
+	nonASCII := false
+	var name span
+	inValue := false
+	// finish closes the current token; at a separator or the end it also
+	// emits the pair.
+	finish := func(endPair bool) {
+		if nonASCII {
+			a = decodeCharset(a, tokStart, csUTF8)
+			nonASCII = false
+		}
+		tok := span{int32(tokStart), int32(len(a))}
+		if !inValue {
+			name = tok
+			if endPair {
+				if name.end > name.start {
+					pairs = append(pairs, qsPair{name: name, value: noSpan})
+				} else {
+					a = a[:tokStart]
+				}
+			}
+		} else if endPair {
+			if name.end > name.start {
+				pairs = append(pairs, qsPair{name: name, value: tok})
+			} else {
+				a = a[:name.start]
+			}
+		}
+		tokStart = len(a)
+	}
+	i := 0
+	for i < len(raw) {
+		c := raw[i]
+		switch fusedClass[c] {
+		case fbPlain:
+			j := i + 1
+			for j < len(raw) && fusedClass[raw[j]] == fbPlain {
+				j++
+			}
+			a = append(a, raw[i:j]...)
+			i = j
+		case fbPlus:
+			a = append(a, ' ')
+			i++
+		case fbSep:
+			finish(true)
+			inValue = false
+			i++
+		case fbEq:
+			if inValue {
+				a = append(a, '=')
+			} else {
+				finish(false)
+				inValue = true
+			}
+			i++
+		case fbPercent:
+			// "%25XX" is "%XX" after singleEncodePcts.
+			if i+4 < len(raw) && raw[i+1] == '2' && raw[i+2] == '5' && isHex(raw[i+3]) && isHex(raw[i+4]) {
+				b := unhex(raw[i+3])<<4 | unhex(raw[i+4])
+				a = append(a, b)
+				nonASCII = nonASCII || b >= utf8.RuneSelf
+				i += 5
+				continue
+			}
+			if i+2 < len(raw) && isHex(raw[i+1]) && isHex(raw[i+2]) {
+				b := unhex(raw[i+1])<<4 | unhex(raw[i+2])
+				a = append(a, b)
+				nonASCII = nonASCII || b >= utf8.RuneSelf
+				i += 3
+				continue
+			}
+			return fail()
+		case fbHash:
+			// The rest is the fragment: dropped, but it must be valid.
+			finish(true)
+			if _, msg := validateQuery(raw[i+1:]); msg != "" || bytes.IndexByte(raw[i+1:], '#') >= 0 {
+				return fail()
+			}
+			return a, pairs, true
+		case fbMulti:
+			r, size := utf8.DecodeRune(raw[i:])
+			if r <= 0x80 || javaSpaceChar(r) || javaISOControl(r) {
+				return fail()
+			}
+			a = appendLowBytesRune(a, r)
+			nonASCII = true
+			i += size
+		default:
+			return fail()
+		}
+	}
+	finish(true)
+	return a, pairs, true
 }

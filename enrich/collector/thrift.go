@@ -439,7 +439,7 @@ func forwardedIP(h, prefix string) (string, bool) {
 		}
 		j++
 	}
-	if j == i || lastLineTerminator([]byte(rest[j:])) >= 0 {
+	if j == i || hasLineTerminator([]byte(rest[j:])) {
 		return "", false
 	}
 	return strings.ToLower(rest[i:j]), true
