@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/furrowdata/furrow/event"
@@ -102,10 +103,11 @@ var DuplicateSchema = event.SchemaKey{Vendor: "com.snowplowanalytics.snowplow", 
 // safe for concurrent use; share one per process so that schemas are
 // resolved and mapped once.
 type Shredder struct {
-	reg    Registry
-	cfg    Config
-	plans  *planCache
-	logger *slog.Logger
+	reg     Registry
+	cfg     Config
+	plans   *planCache
+	logger  *slog.Logger
+	parsers sync.Pool // *jsonx.Parser, scratch memory reused across events
 }
 
 // New returns a Shredder resolving schemas through reg.
@@ -296,7 +298,12 @@ var (
 // extract parses one JSON field, checks its wrapper and validates each entity,
 // appending entities to out and failures to msgs.
 func (s *Shredder) extract(ctx context.Context, raw, label string, kind EntityKind, out *Shredded, msgs []string) ([]string, error) {
-	doc, err := jsonx.Parse(raw)
+	ps, _ := s.parsers.Get().(*jsonx.Parser)
+	if ps == nil {
+		ps = new(jsonx.Parser)
+	}
+	doc, err := ps.Parse(raw)
+	s.parsers.Put(ps)
 	if err != nil {
 		var se *jsonx.SyntaxError
 		text := err.Error()

@@ -117,19 +117,47 @@ type parser struct {
 	// container copies its own into one exact-size slice when it closes.
 	vals []Value
 	keys []string
+	// high-water marks of the stacks, for clearing them after a parse
+	hwv, hwk int
 }
 
 // Parse parses s as exactly one JSON value surrounded by optional whitespace.
 // Strings share memory with s when they contain no escapes. The error, if
 // any, is a *SyntaxError.
 func Parse(s string) (Value, error) {
-	p := parser{s: s}
+	var p Parser
+	return p.Parse(s)
+}
+
+// Parser parses like Parse but keeps its scratch memory between calls, so
+// that a long-lived Parser allocates only the values it returns. It is not
+// safe for concurrent use.
+type Parser struct {
+	p parser
+}
+
+// Parse is Parse reusing the Parser's scratch memory. The returned Value
+// does not share memory with the Parser.
+func (ps *Parser) Parse(s string) (Value, error) {
+	ps.p = parser{s: s, vals: ps.p.vals[:0], keys: ps.p.keys[:0]}
+	v, err := ps.p.parse()
+	clear(ps.p.vals[:ps.p.hwv]) // drop references into s and old values
+	clear(ps.p.keys[:ps.p.hwk])
+	if cap(ps.p.vals) > 1<<14 || cap(ps.p.keys) > 1<<14 {
+		ps.p.vals, ps.p.keys = nil, nil // do not pin a huge document's scratch
+	}
+	ps.p.s, ps.p.err = "", nil
+	return v, err
+}
+
+func (p *parser) parse() (Value, error) {
+	s := p.s
 	p.skipWS()
 	if p.i >= len(p.s) {
 		return Value{}, &SyntaxError{Msg: "No content to map due to end-of-input", Pos: len(s), src: s}
 	}
-	var v Value
-	if !p.value(&v) {
+	v, ok := p.value()
+	if !ok {
 		return Value{}, p.err
 	}
 	p.skipWS()
@@ -181,37 +209,33 @@ func (p *parser) skipWS() {
 
 const expectValue = "expected a valid value (number, String, array, object, 'true', 'false' or 'null')"
 
-func (p *parser) value(v *Value) bool {
+func (p *parser) value() (Value, bool) {
 	if p.i >= len(p.s) {
-		return p.eof("expected a value")
+		return Value{}, p.eof("expected a value")
 	}
 	switch c := p.s[p.i]; {
 	case c == '{':
-		return p.object(v)
+		return p.object()
 	case c == '[':
-		return p.array(v)
+		return p.array()
 	case c == '"':
 		p.i++
 		s, ok := p.str()
-		if !ok {
-			return false
-		}
-		*v = Value{Kind: String, Str: s}
-		return true
+		return Value{Kind: String, Str: s}, ok
 	case c == '-' || (c >= '0' && c <= '9'):
-		return p.number(v)
+		return p.number()
 	case c == 't':
-		return p.literal(v, "true", Value{Kind: Bool, True: true})
+		return p.literal("true", Value{Kind: Bool, True: true})
 	case c == 'f':
-		return p.literal(v, "false", Value{Kind: Bool})
+		return p.literal("false", Value{Kind: Bool})
 	case c == 'n':
-		return p.literal(v, "null", Value{})
+		return p.literal("null", Value{})
 	default:
 		r, _ := utf8.DecodeRuneInString(p.s[p.i:])
 		if isIdentStart(r) {
-			return p.badToken(p.i, "('true', 'false' or 'null')")
+			return Value{}, p.badToken(p.i, "('true', 'false' or 'null')")
 		}
-		return p.unexpected(p.i, expectValue)
+		return Value{}, p.unexpected(p.i, expectValue)
 	}
 }
 
@@ -237,34 +261,33 @@ func (p *parser) badToken(from int, expecting string) bool {
 	return p.fail("Unrecognized token '"+p.s[from:end]+"': was expecting "+expecting, end)
 }
 
-func (p *parser) literal(v *Value, word string, out Value) bool {
+func (p *parser) literal(word string, out Value) (Value, bool) {
 	if strings.HasPrefix(p.s[p.i:], word) {
 		end := p.i + len(word)
 		if end < len(p.s) {
 			if r, _ := utf8.DecodeRuneInString(p.s[end:]); isIdentPart(r) {
-				return p.badToken(p.i, "'null', 'true', 'false' or NaN")
+				return Value{}, p.badToken(p.i, "'null', 'true', 'false' or NaN")
 			}
 		}
 		p.i = end
-		*v = out
-		return true
+		return out, true
 	}
-	return p.badToken(p.i, "'null', 'true', 'false' or NaN")
+	return Value{}, p.badToken(p.i, "'null', 'true', 'false' or NaN")
 }
 
-func (p *parser) number(v *Value) bool {
+func (p *parser) number() (Value, bool) {
 	start := p.i
 	if p.s[p.i] == '-' {
 		p.i++
 		if p.i >= len(p.s) {
-			return p.eof("in a Number value")
+			return Value{}, p.eof("in a Number value")
 		}
 		if c := p.s[p.i]; c < '0' || c > '9' {
-			return p.unexpected(p.i, "expected digit (0-9) to follow minus sign, for valid numeric value")
+			return Value{}, p.unexpected(p.i, "expected digit (0-9) to follow minus sign, for valid numeric value")
 		}
 	}
 	if p.s[p.i] == '0' && p.i+1 < len(p.s) && p.s[p.i+1] >= '0' && p.s[p.i+1] <= '9' {
-		return p.fail("Invalid numeric value: Leading zeroes not allowed", p.i+2)
+		return Value{}, p.fail("Invalid numeric value: Leading zeroes not allowed", p.i+2)
 	}
 	for p.i < len(p.s) && p.s[p.i] >= '0' && p.s[p.i] <= '9' {
 		p.i++
@@ -279,9 +302,9 @@ func (p *parser) number(v *Value) bool {
 		}
 		if p.i == d {
 			if p.i >= len(p.s) {
-				return p.eof("in a Number value")
+				return Value{}, p.eof("in a Number value")
 			}
-			return p.unexpected(p.i, "Decimal point not followed by a digit")
+			return Value{}, p.unexpected(p.i, "Decimal point not followed by a digit")
 		}
 	}
 	if p.i < len(p.s) && (p.s[p.i] == 'e' || p.s[p.i] == 'E') {
@@ -296,13 +319,12 @@ func (p *parser) number(v *Value) bool {
 		}
 		if p.i == d {
 			if p.i >= len(p.s) {
-				return p.eof("in a Number value")
+				return Value{}, p.eof("in a Number value")
 			}
-			return p.unexpected(p.i, "Exponent indicator not followed by a digit")
+			return Value{}, p.unexpected(p.i, "Exponent indicator not followed by a digit")
 		}
 	}
-	*v = Value{Kind: Number, Float: float, Str: p.s[start:p.i]}
-	return true
+	return Value{Kind: Number, Float: float, Str: p.s[start:p.i]}, true
 }
 
 // str reads a string body after its opening quote.
@@ -434,44 +456,45 @@ func (p *parser) enter() bool {
 	return true
 }
 
-func (p *parser) array(v *Value) bool {
+func (p *parser) array() (Value, bool) {
 	open := p.i
 	p.i++
 	if !p.enter() {
-		return false
+		return Value{}, false
 	}
 	defer func() { p.depth-- }()
 	base := len(p.vals)
-	defer func() { p.vals = p.vals[:base] }()
+	defer func() {
+		p.hwv = max(p.hwv, len(p.vals))
+		p.vals = p.vals[:base]
+	}()
 	p.skipWS()
 	if p.i < len(p.s) && p.s[p.i] == ']' {
 		p.i++
-		*v = Value{Kind: Array, Elems: []Value{}}
-		return true
+		return Value{Kind: Array, Elems: []Value{}}, true
 	}
 	for {
 		p.skipWS()
 		if p.i >= len(p.s) {
-			return p.eof("expected close marker for ARRAY (from " + p.from(open) + ")")
+			return Value{}, p.eof("expected close marker for ARRAY (from " + p.from(open) + ")")
 		}
-		var elem Value
-		if !p.value(&elem) {
-			return false
+		elem, ok := p.value()
+		if !ok {
+			return Value{}, false
 		}
 		p.vals = append(p.vals, elem)
 		p.skipWS()
 		if p.i >= len(p.s) {
-			return p.eof("expected close marker for ARRAY (from " + p.from(open) + ")")
+			return Value{}, p.eof("expected close marker for ARRAY (from " + p.from(open) + ")")
 		}
 		switch p.s[p.i] {
 		case ',':
 			p.i++
 		case ']':
 			p.i++
-			*v = Value{Kind: Array, Elems: append([]Value(nil), p.vals[base:]...)}
-			return true
+			return Value{Kind: Array, Elems: append([]Value(nil), p.vals[base:]...)}, true
 		default:
-			return p.unexpected(p.i, "was expecting comma to separate ARRAY entries")
+			return Value{}, p.unexpected(p.i, "was expecting comma to separate ARRAY entries")
 		}
 	}
 }
@@ -483,47 +506,49 @@ func (p *parser) from(at int) string {
 	return "[Source: " + p.s + "; line: " + strconv.Itoa(line) + ", column: " + strconv.Itoa(col) + "]"
 }
 
-func (p *parser) object(v *Value) bool {
+func (p *parser) object() (Value, bool) {
 	open := p.i
 	p.i++
 	if !p.enter() {
-		return false
+		return Value{}, false
 	}
 	defer func() { p.depth-- }()
 	base, kbase := len(p.vals), len(p.keys)
-	defer func() { p.vals, p.keys = p.vals[:base], p.keys[:kbase] }()
+	defer func() {
+		p.hwv, p.hwk = max(p.hwv, len(p.vals)), max(p.hwk, len(p.keys))
+		p.vals, p.keys = p.vals[:base], p.keys[:kbase]
+	}()
 	var index map[string]int // built once the object is large
 	p.skipWS()
 	if p.i < len(p.s) && p.s[p.i] == '}' {
 		p.i++
-		*v = Value{Kind: Object, Keys: []string{}, Elems: []Value{}}
-		return true
+		return Value{Kind: Object, Keys: []string{}, Elems: []Value{}}, true
 	}
 	for {
 		p.skipWS()
 		if p.i >= len(p.s) {
-			return p.eof("expected close marker for OBJECT (from " + p.from(open) + ")")
+			return Value{}, p.eof("expected close marker for OBJECT (from " + p.from(open) + ")")
 		}
 		if p.s[p.i] != '"' {
-			return p.unexpected(p.i, "was expecting double-quote to start field name")
+			return Value{}, p.unexpected(p.i, "was expecting double-quote to start field name")
 		}
 		p.i++
 		key, ok := p.str()
 		if !ok {
-			return false
+			return Value{}, false
 		}
 		p.skipWS()
 		if p.i >= len(p.s) {
-			return p.eof("expected close marker for OBJECT (from " + p.from(open) + ")")
+			return Value{}, p.eof("expected close marker for OBJECT (from " + p.from(open) + ")")
 		}
 		if p.s[p.i] != ':' {
-			return p.unexpected(p.i, "was expecting a colon to separate field name and value")
+			return Value{}, p.unexpected(p.i, "was expecting a colon to separate field name and value")
 		}
 		p.i++
 		p.skipWS()
-		var val Value
-		if !p.value(&val) {
-			return false
+		val, ok := p.value()
+		if !ok {
+			return Value{}, false
 		}
 		keys := p.keys[kbase:]
 		k := -1
@@ -550,17 +575,16 @@ func (p *parser) object(v *Value) bool {
 		}
 		p.skipWS()
 		if p.i >= len(p.s) {
-			return p.eof("expected close marker for OBJECT (from " + p.from(open) + ")")
+			return Value{}, p.eof("expected close marker for OBJECT (from " + p.from(open) + ")")
 		}
 		switch p.s[p.i] {
 		case ',':
 			p.i++
 		case '}':
 			p.i++
-			*v = Value{Kind: Object, Keys: append([]string(nil), p.keys[kbase:]...), Elems: append([]Value(nil), p.vals[base:]...)}
-			return true
+			return Value{Kind: Object, Keys: append([]string(nil), p.keys[kbase:]...), Elems: append([]Value(nil), p.vals[base:]...)}, true
 		default:
-			return p.unexpected(p.i, "was expecting comma to separate OBJECT entries")
+			return Value{}, p.unexpected(p.i, "was expecting comma to separate OBJECT entries")
 		}
 	}
 }
