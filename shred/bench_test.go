@@ -45,7 +45,7 @@ func atomicLine(i int) string {
 		event.PageURLHost: "www.example.com", event.PageURLPort: "443", event.PageURLPath: "/blog/post-" + strconv.Itoa(i%500),
 		event.PageURLQuery: "utm_source=news", event.MktSource: "news",
 		event.Useragent: "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36",
-		event.BrLang: "en-US", event.BrFeaturesPDF: "1", event.BrFeaturesFlash: "0", event.BrCookies: "1", event.BrColordepth: "24",
+		event.BrLang:    "en-US", event.BrFeaturesPDF: "1", event.BrFeaturesFlash: "0", event.BrCookies: "1", event.BrColordepth: "24",
 		event.BrViewwidth: "1440", event.BrViewheight: "900", event.OSTimezone: "America/Los_Angeles", event.DvceScreenwidth: "2560",
 		event.DvceScreenheight: "1440", event.DocCharset: "UTF-8", event.DocWidth: "1440", event.DocHeight: "5000",
 		event.DvceSentTstamp: event.FormatTimestamp(ct.Add(-500 * time.Millisecond)), event.DomainSessionID: genID(i / 10),
