@@ -81,6 +81,9 @@ const (
 // for any other name ok is false, which furrow reports like Java reports an
 // unsupported charset.
 func lookupCharset(name string) (cs charset, ok bool) {
+	if name == "UTF-8" {
+		return csUTF8, true
+	}
 	switch strings.ToLower(name) {
 	case "utf-8", "utf8", "unicode-1-1-utf-8":
 		return csUTF8, true
@@ -92,6 +95,14 @@ func lookupCharset(name string) (cs charset, ok bool) {
 		return csASCII, true
 	}
 	return 0, false
+}
+
+// lookupCharsetBytes is lookupCharset of a Thrift string's bytes.
+func lookupCharsetBytes(name []byte) (charset, bool) {
+	if string(name) == "UTF-8" { // no allocation
+		return csUTF8, true
+	}
+	return lookupCharset(javaString(name))
 }
 
 // span is a byte range of an arena.

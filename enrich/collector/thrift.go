@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/furrowdata/furrow/enrich/collector/blockfile"
 )
@@ -325,80 +326,123 @@ func convertCollectorPayload1(data []byte) ([]Payload, error) {
 		return nil, parseErr(msgDeserialize + err.Error())
 	}
 
-	headers := javaStrings(cp.headers)
-	p := Payload{
-		ContentType: cp.contentType.String(),
-		Body:        cp.body.String(),
-		Source:      Source{Name: cp.collector.String(), Encoding: cp.encoding.String(), Hostname: cp.hostname.String()},
-		Context: Context{
-			Timestamp:  time.UnixMilli(cp.timestamp).UTC(),
-			IPAddress:  extractIPAddress(headers, cp.ipAddress.String()),
-			UserAgent:  cp.userAgent.String(),
-			RefererURI: cp.refererURI.String(),
-			Headers:    headers,
-			UserID:     cp.networkUserID.String(),
-		},
+	ap := getArena()
+	defer putArena(ap)
+	a := textArena{b: (*ap)[:0]}
+	var hbuf [16]span
+	hs := hbuf[:0]
+	for _, h := range cp.headers {
+		hs = append(hs, a.add(h))
 	}
+	var pairsBuf [64]qsPair
+	pairs, qsMsg := a.query(cp.querystring, cp.encoding, pairsBuf[:0])
+	ip, ua, refr := a.add(cp.ipAddress), a.add(cp.userAgent), a.add(cp.refererURI)
+	ct, body := a.add(cp.contentType), a.add(cp.body)
+	coll, enc, host := a.add(cp.collector), a.add(cp.encoding), a.add(cp.hostname)
+	nuid, path := a.add(cp.networkUserID), a.add(cp.path)
+	*ap = a.b
+	text := string(a.b)
+
 	var msgs []string
-	qs, qsMsg := thriftQuerystring(cp.querystring, cp.encoding)
 	if qsMsg != "" {
 		msgs = append(msgs, qsMsg)
 	}
-	p.Querystring = qs
+	var api API
 	if !cp.path.set {
 		msgs = append(msgs, "Request does not contain a path")
 	} else {
-		api, m := parseAPI(cp.path.String())
-		if m != "" {
+		var m string
+		if api, m = parseAPI(path.strOrEmpty(text)); m != "" {
 			msgs = append(msgs, m)
 		}
-		p.API = api
 	}
 	if len(msgs) > 0 {
 		return nil, &ParseError{Messages: msgs}
 	}
-	return []Payload{p}, nil
+	headers := spanStrings(text, hs)
+	return []Payload{{
+		API:         api,
+		Querystring: nameValues(text, pairs),
+		ContentType: ct.strOrEmpty(text),
+		Body:        body.strOrEmpty(text),
+		Source:      Source{Name: coll.strOrEmpty(text), Encoding: enc.strOrEmpty(text), Hostname: host.strOrEmpty(text)},
+		Context: Context{
+			Timestamp:  time.UnixMilli(cp.timestamp).UTC(),
+			IPAddress:  extractIPAddress(headers, ip.strOrEmpty(text)),
+			UserAgent:  ua.strOrEmpty(text),
+			RefererURI: refr.strOrEmpty(text),
+			Headers:    headers,
+			UserID:     nuid.strOrEmpty(text),
+		},
+	}}, nil
 }
 
-func javaStrings(list []tstr) []string {
-	if len(list) == 0 {
-		return nil
+// textArena collects the text of one payload (one string in the end).
+type textArena struct{ b []byte }
+
+// add appends a Thrift string decoded as Java's new String(bytes, UTF-8);
+// an unset string gives noSpan.
+func (a *textArena) add(s tstr) span {
+	if !s.set {
+		return noSpan
 	}
-	out := make([]string, len(list))
-	for i, s := range list {
-		out[i] = s.String()
+	start := len(a.b)
+	if utf8.Valid(s.b) {
+		a.b = append(a.b, s.b...)
+	} else {
+		a.b = appendJavaUTF8(a.b, s.b)
 	}
-	return out
+	return span{int32(start), int32(len(a.b))}
 }
 
-// thriftQuerystring parses a Thrift record's querystring in the record's
-// encoding (UTF-8 when unset, as httpclient defaulted).
-func thriftQuerystring(q, enc tstr) ([]NameValue, string) {
+// query parses a Thrift record's querystring in the record's encoding
+// (UTF-8 when unset, as httpclient defaulted) into the arena.
+func (a *textArena) query(q, enc tstr, pairs []qsPair) ([]qsPair, string) {
 	if !q.set {
-		return nil, ""
+		return pairs, ""
 	}
-	qs := q.String()
-	encName := "null"
-	if enc.set {
-		encName = enc.String()
+	qs := a.add(q)
+	raw := qs.of(a.b)
+	qlen, m := validateQuery(raw)
+	encName := func() string {
+		if !enc.set {
+			return "null"
+		}
+		return enc.String()
 	}
-	ap := getArena()
-	defer putArena(ap)
-	buf := append((*ap)[:0], qs...)
-	qlen, m := validateQuery(buf)
 	if m != "" {
-		return nil, queryMessage(qs, encName, m)
+		return pairs, queryMessage(string(raw), encName(), m)
 	}
 	cs := csUTF8
 	if enc.set {
 		var ok bool
-		if cs, ok = lookupCharset(encName); !ok {
-			return nil, queryMessage(qs, encName, encName)
+		if cs, ok = lookupCharsetBytes(enc.b); !ok {
+			return pairs, queryMessage(string(raw), encName(), encName())
 		}
 	}
-	var pairsBuf [64]qsPair
-	pairs := splitQuery(&buf, buf[:qlen], cs, pairsBuf[:0])
-	return nameValues(string(buf), pairs), ""
+	return splitQuery(&a.b, raw[:qlen], cs, pairs), ""
+}
+
+func spanStrings(text string, spans []span) []string {
+	if len(spans) == 0 {
+		return nil
+	}
+	out := make([]string, len(spans))
+	for i, s := range spans {
+		out[i] = s.strOrEmpty(text)
+	}
+	return out
+}
+
+// thriftQuerystring parses a querystring as a Thrift record's (see
+// textArena.query) into name-value pairs.
+func thriftQuerystring(q, enc tstr) ([]NameValue, string) {
+	var a textArena
+	pairs, msg := a.query(q, enc, nil)
+	if msg != "" {
+		return nil, msg
+	}
+	return nameValues(string(a.b), pairs), ""
 }
 
 // extractIPAddress is the IpAddressExtractor of Snowplow R108: the first
@@ -520,22 +564,35 @@ func convertSnowplowRawEvent(data []byte) ([]Payload, error) {
 		// NullPointerException, whose message is null.
 		return nil, parseErr(msgDeserialize + "null")
 	}
-	qs, qsMsg := thriftQuerystring(ev.data, ev.encoding)
+	ap := getArena()
+	defer putArena(ap)
+	a := textArena{b: (*ap)[:0]}
+	var hbuf [16]span
+	hs := hbuf[:0]
+	for _, h := range ev.headers {
+		hs = append(hs, a.add(h))
+	}
+	var pairsBuf [64]qsPair
+	pairs, qsMsg := a.query(ev.data, ev.encoding, pairsBuf[:0])
 	if qsMsg != "" {
 		return nil, parseErr(qsMsg)
 	}
-	headers := javaStrings(ev.headers)
+	ip, ua, refr := a.add(ev.ipAddress), a.add(ev.userAgent), a.add(ev.refererURI)
+	coll, enc, host, nuid := a.add(ev.collector), a.add(ev.encoding), a.add(ev.hostname), a.add(ev.networkUserID)
+	*ap = a.b
+	text := string(a.b)
+	headers := spanStrings(text, hs)
 	return []Payload{{
 		API:         apiTP1, // SnowplowRawEvent carries no path: Snowplow assumed tp1
-		Querystring: qs,
-		Source:      Source{Name: ev.collector.String(), Encoding: ev.encoding.String(), Hostname: ev.hostname.String()},
+		Querystring: nameValues(text, pairs),
+		Source:      Source{Name: coll.strOrEmpty(text), Encoding: enc.strOrEmpty(text), Hostname: host.strOrEmpty(text)},
 		Context: Context{
 			Timestamp:  time.UnixMilli(ev.timestamp).UTC(),
-			IPAddress:  extractIPAddress(headers, ev.ipAddress.String()),
-			UserAgent:  ev.userAgent.String(),
-			RefererURI: ev.refererURI.String(),
+			IPAddress:  extractIPAddress(headers, ip.strOrEmpty(text)),
+			UserAgent:  ua.strOrEmpty(text),
+			RefererURI: refr.strOrEmpty(text),
 			Headers:    headers,
-			UserID:     ev.networkUserID.String(),
+			UserID:     nuid.strOrEmpty(text),
 		},
 	}}, nil
 }
