@@ -180,8 +180,11 @@ func netaporterDecode(s string) (string, bool) {
 		return s, true
 	}
 	parts := strings.Split(s, "%")
-	for len(parts) > 1 && parts[len(parts)-1] == "" {
+	for len(parts) > 0 && parts[len(parts)-1] == "" {
 		parts = parts[:len(parts)-1]
+	}
+	if len(parts) == 0 {
+		return "", false // Java's split left nothing: segments.head threw
 	}
 	var bytes []byte
 	for _, seg := range parts[1:] {

@@ -97,3 +97,35 @@ func TestParseQuerystring(t *testing.T) {
 		t.Errorf("raw non-ASCII chars are cast to bytes as HttpClient did: %q", got[0].Value)
 	}
 }
+
+// FuzzStringToURI: never panics; an accepted URI parses again to the same
+// components, and a failure always has a message.
+//
+//	go test ./enrich -run XXX -fuzz FuzzStringToURI -fuzztime 60s
+func FuzzStringToURI(f *testing.F) {
+	for _, s := range []string{"http://a.com/x?y=1#z", "http://[::1]:80/", "mailto:x", "http://a/%zz", "//h/p|q", "é?q=|#a#b", "http://u:p@h:99999/"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		u, ok, msg := stringToURI(s)
+		if s == "" {
+			if ok || msg != "" {
+				t.Fatalf("empty input: ok=%v msg=%q", ok, msg)
+			}
+			return
+		}
+		if ok == (msg != "") {
+			t.Fatalf("stringToURI(%q): ok=%v msg=%q", s, ok, msg)
+		}
+		if !ok || u.s == "" { // "" is a valid (empty) URI whose string is null
+			return
+		}
+		again, ok2, msg2 := stringToURI(u.s)
+		if !ok2 || msg2 != "" {
+			t.Fatalf("%q parsed as %q, which does not parse: %s", s, u.s, msg2)
+		}
+		if again.components() != u.components() {
+			t.Fatalf("%q: components differ on re-parse: %+v vs %+v", s, u.components(), again.components())
+		}
+	})
+}
