@@ -50,6 +50,6 @@ func Builtins() Implementations {
 		// Weather:             newWeather,
 		// SQLQuery:            newSQLQuery,
 		// APIRequest:          newAPIRequest,
-		// PII:                 newPII,
+		PII: newPII,
 	}
 }
