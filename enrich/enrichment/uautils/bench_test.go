@@ -29,8 +29,12 @@ func BenchmarkParse(b *testing.B) {
 	b.SetBytes(int64(n / len(benchAgents)))
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu0 := processCPU()
 	for i := 0; i < b.N; i++ {
 		_ = tab.Parse(benchAgents[i%len(benchAgents)])
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "agents/s")
+	if cpu := processCPU() - cpu0; cpu > 0 {
+		b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op")
+	}
 }
