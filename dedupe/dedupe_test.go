@@ -240,7 +240,7 @@ func TestOrderIndependence(t *testing.T) {
 
 func TestSpillEqualsInMemory(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
-	lines := randomLines(rng, 20000)
+	lines := randomLines(rng, 12000)
 	want, wst := run(t, Config{}, lines)
 	if wst.SpilledRuns != 0 {
 		t.Fatalf("default budget spilled: %+v", wst)

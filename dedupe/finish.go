@@ -93,7 +93,7 @@ func (f *finisher) windowBytes() int {
 func (f *finisher) push(r *rec) error {
 	if f.inGroup && r.hi == f.ghi && r.lo == f.glo {
 		last := &f.pend[len(f.pend)-1].r // this group's last survivor
-		if r.fpLen > 0 && bytes.Equal(r.fp(), last.fp()) {
+		if r.fph == last.fph && r.fpLen > 0 && bytes.Equal(r.fp(), last.fp()) {
 			f.d.stats.NaturalDuplicates++
 			return nil
 		}

@@ -178,6 +178,7 @@ type runReader struct {
 	br   *bufio.Reader
 	cur  rec
 	buf  []byte
+	hdr  [24]byte
 }
 
 func openRun(path string) (*runReader, error) {
@@ -203,8 +204,8 @@ func (r *runReader) close() {
 
 // next reads the next record into r.cur; false at the end of the run.
 func (r *runReader) next() (bool, error) {
-	var h [24]byte
-	if _, err := io.ReadFull(r.br, h[:]); err != nil {
+	h := r.hdr[:]
+	if _, err := io.ReadFull(r.br, h); err != nil {
 		if err == io.EOF {
 			return false, nil
 		}
