@@ -52,7 +52,17 @@
 //     stack overflowed).
 //   - Unexpected internal failures (a panic in an enrichment) give the one
 //     bad row "Unexpected error processing events: …" for the record, as
-//     EtlPipeline's catch-all did.
+//     EtlPipeline's catch-all did. Two inputs on which R108 threw inside
+//     the cross-domain parser (_sp made only of dots, or _sp without '=')
+//     fail the event with that message instead of the whole record.
+//
+// Not a deviation, but worth knowing: an event without a valid eid gets a
+// random event_id, as in R108, so a re-run gives such events other ids.
+//
+// The envelopes of contexts (1-0-0, 1-0-1) and unstruct_event (1-0-0) are
+// checked natively against the rules of the built-in schemas (the resolver
+// is asked only to word a failure), which halves the cost of an event with
+// contexts; entities are always validated through the resolver.
 //
 // Field validation: after enrichment every field is checked with
 // event.ValidateField. Type errors always fail the event (the R108 POJO
