@@ -44,7 +44,7 @@ func Builtins() Implementations {
 		// RefererParser:       newRefererParser,
 		CampaignAttribution: newCampaignAttribution,
 		EventFingerprint:    newEventFingerprint,
-		// JavaScript:          newJavaScript,
+		JavaScript:          newJavaScript,
 		CookieExtractor:     newCookieExtractor,
 		HTTPHeaderExtractor: newHTTPHeaderExtractor,
 		// Weather:             newWeather,
