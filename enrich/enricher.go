@@ -143,6 +143,14 @@ type param struct {
 // Enrich enriches one raw event. It returns the enriched event, or nil and
 // the failure messages of the event (at least one), in R108's order.
 func (en *Enricher) Enrich(ctx context.Context, raw *adapter.RawEvent) (*event.Event, []string) {
+	return en.EnrichWithID(ctx, raw, "")
+}
+
+// EnrichWithID is Enrich with the event_id an event gets when its tracker
+// sent no valid eid: id, or a random UUID v4 (R108's rule) when id is "".
+// The pipeline passes ids derived from the record's position in its input
+// (RecordEventID), so that re-runs write the same ids.
+func (en *Enricher) EnrichWithID(ctx context.Context, raw *adapter.RawEvent, id string) (*event.Event, []string) {
 	if raw == nil {
 		return nil, []string{"no raw event"}
 	}
@@ -151,7 +159,10 @@ func (en *Enricher) Enrich(ctx context.Context, raw *adapter.RawEvent) (*event.E
 	reg := en.reg
 
 	// 1. Fields that cannot fail.
-	e.Fields[event.EventID] = en.newID()
+	if id == "" {
+		id = en.newID()
+	}
+	e.Fields[event.EventID] = id
 	e.Fields[event.VCollector] = raw.Source.Name
 	e.Fields[event.VETL] = en.cfg.ETLVersion
 	e.Fields[event.ETLTstamp] = en.etlTstamp

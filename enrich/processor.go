@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"strconv"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/furrowdata/furrow/enrich/adapter"
 	"github.com/furrowdata/furrow/enrich/collector"
@@ -106,6 +109,15 @@ func (r *Result) Reset() {
 // the record one bad row, "Unexpected error processing events: …", as
 // R108's EtlPipeline did; what the record had produced before is dropped.
 func (p *Processor) Process(ctx context.Context, data []byte, res *Result) {
+	p.ProcessRecord(ctx, data, "", res)
+}
+
+// ProcessRecord is Process for a record whose position in the input is
+// known: seed names it (e.g. "<file>@<byte offset>"), and every event of the
+// record that has no tracker eid gets the event_id RecordEventID(seed, n)
+// instead of a random one, so that re-runs of the same input write the same
+// ids. seed "" keeps R108's random ids.
+func (p *Processor) ProcessRecord(ctx context.Context, data []byte, seed string, res *Result) {
 	nEvents, nBad := len(res.Events), len(res.Bad)
 	defer func() {
 		if r := recover(); r != nil {
@@ -125,6 +137,7 @@ func (p *Processor) Process(ctx context.Context, data []byte, res *Result) {
 		res.Discarded++
 		return
 	}
+	n := 0 // events of this record so far
 	var line string
 	lineOf := func() string {
 		if line == "" {
@@ -144,7 +157,12 @@ func (p *Processor) Process(ctx context.Context, data []byte, res *Result) {
 			continue
 		}
 		for j := range raws {
-			ev, msgs := p.cfg.Enricher.Enrich(ctx, &raws[j])
+			id := ""
+			if seed != "" {
+				id = RecordEventID(seed, n)
+				n++
+			}
+			ev, msgs := p.cfg.Enricher.EnrichWithID(ctx, &raws[j], id)
 			if msgs != nil {
 				res.Bad = append(res.Bad, event.NewBadRow(lineOf(), p.failure, msgs...))
 				continue
@@ -155,3 +173,12 @@ func (p *Processor) Process(ctx context.Context, data []byte, res *Result) {
 }
 
 func (p *Processor) badLine(data []byte) string { return p.cfg.Format.BadLine(data) }
+
+// eventIDNamespace is the UUIDv5 namespace of position-derived event ids.
+var eventIDNamespace = uuid.MustParse("6f0b5d8e-2c3a-5b8e-9d41-7e1f2a9c0b33")
+
+// RecordEventID derives the event_id of the n-th event (0-based) of the
+// record named by seed: UUIDv5(eventIDNamespace, seed + "#" + n).
+func RecordEventID(seed string, n int) string {
+	return uuid.NewSHA1(eventIDNamespace, []byte(seed+"#"+strconv.Itoa(n))).String()
+}

@@ -82,31 +82,29 @@ func (l *lineWriter) Abort() {
 
 // badWriter writes bad rows of one task as JSON lines and counts them.
 type badWriter struct {
-	lw  *lineWriter
-	buf []byte
+	lw    *lineWriter
+	buf   []byte
+	shred bool // count into ShredBad (reduce stage) instead of Bad
 }
 
-func newBadWriter(s storage.Store, key string) *badWriter {
-	return &badWriter{lw: newLineWriter(s, key)}
+func newBadWriter(s storage.Store, key string, shredStage bool) *badWriter {
+	return &badWriter{lw: newLineWriter(s, key), shred: shredStage}
 }
 
 // Write writes one bad row and counts it (and its error class) in c.
 func (b *badWriter) Write(ctx context.Context, row event.BadRow, c *Counters) error {
 	b.buf = row.AppendJSON(b.buf[:0])
-	c.Bad++
+	if b.shred {
+		c.ShredBad++
+	} else {
+		c.Bad++
+	}
 	if len(row.Errors) > 0 {
 		c.CountError(row.Errors[0].Message)
 	} else {
 		c.CountError("(no message)")
 	}
 	return b.lw.Write(ctx, b.buf)
-}
-
-// WriteEncoded writes a bad row already rendered as JSON.
-func (b *badWriter) WriteEncoded(ctx context.Context, js []byte, firstMsg string, c *Counters) error {
-	c.Bad++
-	c.CountError(firstMsg)
-	return b.lw.Write(ctx, js)
 }
 
 func (b *badWriter) Close(ctx context.Context) error { return b.lw.Close(ctx) }

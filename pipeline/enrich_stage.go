@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 
 	"github.com/furrowdata/furrow/enrich"
 	"github.com/furrowdata/furrow/enrich/adapter"
@@ -14,16 +15,10 @@ import (
 	"github.com/furrowdata/furrow/enrich/enrichment"
 	"github.com/furrowdata/furrow/event"
 	"github.com/furrowdata/furrow/iglu"
+	"github.com/furrowdata/furrow/shred"
 	"github.com/furrowdata/furrow/shuffle"
 	"github.com/furrowdata/furrow/storage"
 	"github.com/furrowdata/furrow/storage/location"
-)
-
-// Batching of the enrich map task: records are read in batches that the
-// enrich workers process in parallel and hand back in input order.
-const (
-	batchRecords = 256
-	batchBytes   = 1 << 20
 )
 
 // enrichStage is the map stage of `furrow enrich` and `furrow run`: raw
@@ -35,9 +30,6 @@ type enrichStage struct {
 	reg      *enrichment.Registry
 	proc     *enrich.Processor
 	pending  []string
-	// cpu holds one token per enrich worker allowed to run: it bounds the
-	// CPU-heavy work to Parallelism however many tasks run at once.
-	cpu chan struct{}
 }
 
 // newResolver builds the Iglu resolver from --iglu-config ("" = the
@@ -127,6 +119,7 @@ func newEnrichStage(ctx context.Context, j *job) (*enrichStage, error) {
 	if err != nil {
 		return nil, err
 	}
+	j.resolver = resolver
 	reg, err := loadEnrichments(ctx, c, resolver)
 	if err != nil {
 		return nil, err
@@ -146,7 +139,7 @@ func newEnrichStage(ctx context.Context, j *job) (*enrichStage, error) {
 	}
 	return &enrichStage{
 		j: j, format: format, resolver: resolver, reg: reg, proc: proc,
-		pending: reg.Pending(), cpu: make(chan struct{}, c.Parallelism),
+		pending: reg.Pending(),
 	}, nil
 }
 
@@ -161,134 +154,25 @@ func (s *enrichStage) canSplit(ctx context.Context, o storage.ObjectInfo) (bool,
 	if !s.format.Splittable() {
 		return false, nil
 	}
-	r, err := s.j.in.OpenRange(ctx, o.Key, 0, 8)
-	if err != nil {
-		return false, err
-	}
-	defer r.Close()
-	_, codec, err := collector.Decompress(r)
-	if err != nil {
-		return false, err
-	}
-	return codec == collector.CodecNone, nil
-}
-
-// recBatch is a batch of input records and, once processed, its results.
-type recBatch struct {
-	data  []byte
-	ends  []int
-	lines []int64
-
-	out   []byte // good events as TSV lines, concatenated
-	outs  []int  // end offset of each line in out
-	parts []int  // partition of each line
-	bad   []event.BadRow
-	c     Counters
+	return isUncompressed(ctx, s.j.in, o.Key)
 }
 
 // mapTask enriches one split.
 func (s *enrichStage) mapTask(ctx context.Context, task int, split Split, out shuffle.MapOutput, c *Counters) error {
-	j := s.j
-	var rr collector.RecordReader
-	var body io.ReadCloser
-	var err error
-	if split.Whole() {
-		body, err = j.in.OpenRange(ctx, split.Key, 0, -1)
-	} else {
-		body, err = j.in.OpenRange(ctx, split.Key, split.Offset, -1)
-	}
-	if err != nil {
-		return fmt.Errorf("opening %s: %w", j.in.URL(split.Key), err)
-	}
-	defer body.Close()
-	cr := &countingReader{r: body, n: &c.BytesIn, p: j.progress}
-	if split.Whole() {
-		dr, _, err := collector.Decompress(cr)
-		if err != nil {
-			return permanent(fmt.Errorf("decompressing %s: %w", j.in.URL(split.Key), err))
-		}
-		rr = s.format.NewReader(dr)
-	} else {
-		rr = collector.NewLineSplitReader(cr, split.Offset, split.Offset+split.Length)
-	}
-	if split.Offset == 0 {
-		c.Files++
-	}
-	bad := newBadWriter(j.bad, fmt.Sprintf("part-m-%05d", task))
-	defer bad.Abort()
-	parts := out
-	nParts := j.partitions
-
-	var readErr error
-	next := func() (*recBatch, bool, error) {
-		if readErr != nil {
-			return nil, false, nil
-		}
-		b := &recBatch{}
-		for len(b.ends) < batchRecords && len(b.data) < batchBytes {
-			rec, err := rr.Next()
-			if err == io.EOF {
-				readErr = io.EOF
-				break
-			}
-			if err != nil {
-				return nil, false, fmt.Errorf("reading %s after record %d: %w", j.in.URL(split.Key), lastLine(b, c), err)
-			}
-			b.data = append(b.data, rec.Data...)
-			b.ends = append(b.ends, len(b.data))
-			b.lines = append(b.lines, rec.Line)
-		}
-		if len(b.ends) == 0 {
-			return nil, false, nil
-		}
-		return b, true, nil
-	}
-	work := func(_ int, b *recBatch) {
-		s.cpu <- struct{}{}
-		defer func() { <-s.cpu }()
-		s.process(ctx, b, nParts)
-	}
-	consume := func(b *recBatch) error {
-		start := 0
-		for i, end := range b.outs {
-			if err := parts.Add(b.parts[i], b.out[start:end]); err != nil {
-				return err
-			}
-			start = end
-		}
-		for _, row := range b.bad {
-			if err := bad.Write(ctx, row, c); err != nil {
-				return err
-			}
-		}
-		c.Add(&b.c)
-		j.progress.AddEvents(b.c.Good)
-		return nil
-	}
-	if err := orderedParallel(ctx, j.cfg.Parallelism, 2*j.cfg.Parallelism, next, work, consume); err != nil {
-		return err
-	}
-	return bad.Close(ctx)
-}
-
-func lastLine(b *recBatch, c *Counters) int64 {
-	if n := len(b.lines); n > 0 {
-		return b.lines[n-1]
-	}
-	return c.LinesIn
+	return s.j.mapRecords(ctx, task, split, out, c, s.format.NewReader, s.process)
 }
 
 // process enriches one batch: every record becomes discarded, good events
 // or bad rows; a record that yields nothing is reported as a bad row, never
 // silently lost.
-func (s *enrichStage) process(ctx context.Context, b *recBatch, nParts int) {
+func (s *enrichStage) process(ctx context.Context, b *recBatch, nParts int) error {
 	var res enrich.Result
 	start := 0
 	for i, end := range b.ends {
 		data := b.data[start:end]
 		start = end
 		res.Reset()
-		s.proc.Process(ctx, data, &res)
+		s.proc.ProcessRecord(ctx, data, b.origin+":"+strconv.FormatInt(b.lines[i], 10), &res)
 		b.c.LinesIn++
 		if res.Discarded > 0 && len(res.Events) == 0 && len(res.Bad) == 0 {
 			b.c.Discarded++
@@ -302,11 +186,25 @@ func (s *enrichStage) process(ctx context.Context, b *recBatch, nParts int) {
 		}
 		b.c.BatchExtra += int64(n - 1)
 		for _, e := range res.Events {
+			mark := len(b.out)
 			b.out = event.AppendTSV(b.out, e)
+			if s.j.shredder != nil {
+				// furrow run: validate the entities before the shuffle, so
+				// that only shreddable events reach dedupe and the manifest.
+				if _, err := s.j.shredder.Shred(ctx, e, ""); err != nil {
+					if _, ok := shred.AsError(err); !ok {
+						return err
+					}
+					b.bad = append(b.bad, s.j.shredder.BadRow(string(b.out[mark:]), err))
+					b.out = b.out[:mark]
+					continue
+				}
+			}
 			b.outs = append(b.outs, len(b.out))
 			b.parts = append(b.parts, shuffle.Partition([]byte(e.Fields[event.EventID]), nParts))
 			b.c.Good++
 		}
 		b.bad = append(b.bad, res.Bad...)
 	}
+	return nil
 }

@@ -276,3 +276,53 @@ func TestEnrichEmptyInputAndBadConfig(t *testing.T) {
 		}
 	}
 }
+
+// TestEnrichDerivedEventIDs: events whose tracker sent no eid get ids
+// derived from their position, so re-runs agree and ids stay distinct.
+func TestEnrichDerivedEventIDs(t *testing.T) {
+	chdirRoot(t)
+	in := t.TempDir()
+	gc := gen.DefaultConfig()
+	gc.Lines, gc.BadShare = 200, 0
+	var lines []string
+	for _, l := range strings.Split(string(gen.CloudFront(gc)), "\n") {
+		if i := strings.Index(l, "&eid="); i >= 0 {
+			l = l[:i] + l[i+len("&eid=")+36:]
+		}
+		lines = append(lines, l)
+	}
+	if err := os.WriteFile(filepath.Join(in, "noeid.log"), []byte(strings.Join(lines, "\n")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var outs []string
+	for i := 0; i < 2; i++ {
+		dir := t.TempDir()
+		if _, err := Run(context.Background(), enrichConfig(t, in, "cloudfront", dir)); err != nil {
+			t.Fatal(err)
+		}
+		var all []byte
+		for _, p := range []string{"part-00000", "part-00001"} {
+			b, _ := os.ReadFile(filepath.Join(dir, "good", p))
+			all = append(all, b...)
+		}
+		outs = append(outs, string(all))
+	}
+	if outs[0] != outs[1] {
+		t.Fatal("re-run without eids wrote different output")
+	}
+	ids := map[string]bool{}
+	for _, l := range strings.Split(strings.TrimSpace(outs[0]), "\n") {
+		var e event.Event
+		if err := event.ParseTSV(l, &e); err != nil {
+			t.Fatal(err)
+		}
+		id := e.Get(event.EventID)
+		if id == "" || ids[id] {
+			t.Fatalf("event id %q empty or repeated", id)
+		}
+		ids[id] = true
+	}
+	if len(ids) < 150 {
+		t.Fatalf("only %d events", len(ids))
+	}
+}

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/furrowdata/furrow/enrich"
+	"github.com/furrowdata/furrow/iglu"
+	"github.com/furrowdata/furrow/shred"
 	"github.com/furrowdata/furrow/shuffle"
 	"github.com/furrowdata/furrow/storage"
 )
@@ -29,8 +31,15 @@ type job struct {
 	rep      *Report
 
 	partitions int // reduce partitions of this job
+	// cpu holds one token per map worker allowed to run: it bounds the
+	// CPU-heavy work to Parallelism however many tasks run at once.
+	cpu chan struct{}
+
+	resolver *iglu.Resolver
+	shredder *shred.Shredder // shred and run: validates entities in the map stage
 
 	enrich *enrichStage // enrich and run
+	shred  *shredStage  // shred and run
 }
 
 // Run runs one job and returns its report. The report is also written as
@@ -42,7 +51,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	c := cfg.withDefaults()
 	start := time.Now()
-	j := &job{cfg: c, etl: c.ETLTimestamp}
+	j := &job{cfg: c, etl: c.ETLTimestamp, cpu: make(chan struct{}, c.Parallelism)}
 	if j.etl.IsZero() {
 		j.etl = start.UTC().Truncate(time.Millisecond)
 	}
@@ -66,19 +75,30 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		j.rep.Failure = err.Error()
 	}
 	if j.out != nil {
-		// The report is written even for a failed job; _SUCCESS only for a
-		// good one, and last.
+		// The report is written even for a failed job; the commit marker
+		// (_SUCCESS, after shredding_complete.json for shredded output) only
+		// for a good one, and last.
 		if werr := storage.WriteAll(context.WithoutCancel(ctx), j.out, "_run_report.json", j.rep.JSON()); werr != nil && err == nil {
 			err = fmt.Errorf("writing run report: %w", werr)
 		}
 		if err == nil {
-			if werr := storage.WriteAll(ctx, j.out, "_SUCCESS", nil); werr != nil {
-				err = fmt.Errorf("writing _SUCCESS: %w", werr)
+			if j.shred != nil {
+				err = j.shred.commit(ctx, start)
+			} else {
+				err = storage.WriteAll(ctx, j.out, "_SUCCESS", nil)
+			}
+			if err != nil {
+				err = fmt.Errorf("committing %s: %w", j.out.URL(""), err)
+				j.rep.Success, j.rep.Failure = false, err.Error()
+				_ = storage.WriteAll(context.WithoutCancel(ctx), j.out, "_run_report.json", j.rep.JSON())
 			}
 		}
 	}
 	if j.enrich != nil {
 		j.enrich.close()
+	}
+	if j.shred != nil {
+		j.shred.close()
 	}
 	for _, s := range []storage.Store{j.in, j.out, j.bad} {
 		if s != nil {
@@ -120,11 +140,26 @@ func (j *job) run(ctx context.Context) error {
 		if j.enrich, err = newEnrichStage(ctx, j); err != nil {
 			return err
 		}
-		j.rep.Pending = j.enrich.pending
 		mapFn, canSplit = j.enrich.mapTask, j.enrich.canSplit
 		reduceFn = j.tsvReduce
-	default:
-		return fmt.Errorf("furrow %s: not implemented yet (issue 4)", c.Job)
+	case JobShred:
+		if j.shred, err = newShredStage(ctx, j); err != nil {
+			return err
+		}
+		mapFn, canSplit = j.shred.mapTask, uncompressed(j)
+		reduceFn = j.shred.reduceTask
+	case JobRun:
+		if j.enrich, err = newEnrichStage(ctx, j); err != nil {
+			return err
+		}
+		if j.shred, err = newShredStage(ctx, j); err != nil {
+			return err
+		}
+		mapFn, canSplit = j.enrich.mapTask, j.enrich.canSplit
+		reduceFn = j.shred.reduceTask
+	}
+	if j.enrich != nil {
+		j.rep.Pending = j.enrich.pending
 	}
 
 	splits, err := Plan(ctx, j.in, "", PlanConfig{SplitSize: c.SplitSize, CanSplit: canSplit})
@@ -160,7 +195,13 @@ func (j *job) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	rc, rr, err := eng.RunReduces(ctx, x, reduceFn)
+	rc, rr, err := eng.RunReduces(ctx, x, func(ctx context.Context, p int, read func(func([]byte) error) error, c *Counters) error {
+		if err := reduceFn(ctx, p, read, c); err != nil {
+			return err
+		}
+		x.ReleasePartition(p) // its blocks are no longer needed once its outputs are written
+		return nil
+	})
 	j.rep.Counters.Add(&rc)
 	j.rep.Retries += rr
 	j.rep.ShuffledRaw = x.Stats().RawBytes
@@ -197,4 +238,11 @@ func (c *countingReader) Read(b []byte) (int, error) {
 	*c.n += int64(n)
 	c.p.AddBytes(int64(n))
 	return n, err
+}
+
+// uncompressed allows byte-range splits of uncompressed inputs.
+func uncompressed(j *job) func(context.Context, storage.ObjectInfo) (bool, error) {
+	return func(ctx context.Context, o storage.ObjectInfo) (bool, error) {
+		return isUncompressed(ctx, j.in, o.Key)
+	}
 }

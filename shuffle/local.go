@@ -280,6 +280,27 @@ func (l *Local) ReadPartition(ctx context.Context, p int, fn func(rec []byte) er
 	return nil
 }
 
+// ReleasePartition frees the in-memory blocks of partition p once its
+// reduce task has committed its outputs; reading p afterwards yields
+// nothing. Spilled blocks stay on disk until Close.
+func (l *Local) ReleasePartition(p int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if p < 0 || p >= l.cfg.Partitions {
+		return
+	}
+	for _, d := range l.committed {
+		refs := d.blocks[p]
+		for i := range refs {
+			if refs[i].mem != nil {
+				l.memUsed -= int64(len(refs[i].mem))
+				d.memUsed -= int64(len(refs[i].mem))
+			}
+		}
+		d.blocks[p] = nil
+	}
+}
+
 // Close implements Exchange.
 func (l *Local) Close() error {
 	l.mu.Lock()

@@ -30,14 +30,20 @@ type Runner struct {
 	ETLVersion string // furrow's v_etl, substituted for {{etl_version}}
 	Env        []string
 	Timeout    time.Duration
+	Dynamo     *Dynamo // dynalite for the cross-batch fixture; nil = skip it
 }
 
 // runFurrow runs furrow with args and returns its combined output.
 func (r *Runner) runFurrow(ctx context.Context, args ...string) (string, error) {
+	return r.runFurrowEnv(ctx, nil, args...)
+}
+
+// runFurrowEnv runs furrow with args and extra environment variables.
+func (r *Runner) runFurrowEnv(ctx context.Context, env []string, args ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, r.Timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, r.Furrow, args...)
-	cmd.Env = append(os.Environ(), r.Env...)
+	cmd.Env = append(append(os.Environ(), r.Env...), env...)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return string(out), fmt.Errorf("furrow %s: %w", args[0], err)

@@ -65,6 +65,13 @@ func run(furrow, shared, only string, verbose bool, jobs int) int {
 			"FURROW_UA_PARSER_REGEXES=" + filepath.Join(ref, "uap-regexes-java-1.3.0.yaml"),
 		},
 	}
+	if d, err := conformance.StartDynalite("."); err == nil {
+		r.Dynamo = d
+		defer d.Close()
+	} else if os.Getenv("CI") == "true" {
+		fmt.Fprintln(os.Stderr, "conformance: CI=true but", err)
+		return 2
+	}
 	var re *regexp.Regexp
 	if only != "" {
 		if re, err = regexp.Compile(only); err != nil {
