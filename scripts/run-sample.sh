@@ -1,19 +1,26 @@
 #!/usr/bin/env bash
-# make run: the main job on the bundled sample with embedded defaults.
+# make run: the main job (furrow run: enrich → dedupe → shred to Parquet) on
+# the bundled sample, with embedded defaults: no AWS account, no config.
 set -euo pipefail
 bin="$1"
 out="${2:-./out}"
 cd "$(dirname "$0")/.."
 rm -rf "$out"
 etl=1793610000000 # fixed, so that re-runs are byte-identical
+enrichments=()
+if [ -d testdata/enrichments ]; then
+  enrichments=(--enrichments testdata/enrichments)
+fi
 for format in cloudfront clj-tomcat; do
-  echo "== furrow enrich: testdata/sample/$format"
-  "$bin" enrich \
+  echo "== furrow run: testdata/sample/$format → $out/$format"
+  "$bin" run \
     --input-folder "testdata/sample/$format" \
     --input-format "$format" \
-    --output-folder "$out/$format/enriched" \
-    --bad-folder "$out/$format/bad" \
+    --output-folder "$out/$format" \
     --iglu-config testdata/iglu-resolver.json \
+    "${enrichments[@]}" \
+    --format parquet \
+    --write-enriched \
     --etl-timestamp "$etl"
   echo
 done
