@@ -72,27 +72,37 @@ func (a *anonIP) AnonymizeIP(ip string) string {
 	return ip
 }
 
-// anonymizeIPv4 replaces parts 4-octets… of ip split on ".".
+// anonymizeIPv4 replaces the parts 4-octets… of ip split on "." (Java's
+// split: trailing empty parts dropped) by "x".
 func anonymizeIPv4(ip string, octets int) string {
-	if octets < 4 && strings.Count(ip, ".") < 4-octets {
-		// Fewer parts than the first one to hide: unchanged, unless trailing
-		// empty parts are dropped.
-		if ip == "" || ip[len(ip)-1] != '.' {
-			return ip
-		}
+	keep := 4 - octets
+	end := len(ip)
+	for end > 0 && ip[end-1] == '.' {
+		end--
 	}
-	parts := javaSplit(ip, '.')
+	if end == 0 {
+		if ip == "" && keep == 0 {
+			return "x" // "".split gives one empty part
+		}
+		return "" // "" itself, or only dots: no parts at all
+	}
+	s := ip[:end]
+	parts := strings.Count(s, ".") + 1
+	if parts <= keep {
+		return s
+	}
+	cut := 0 // where part number keep starts
+	for i := 0; i < keep; i++ {
+		cut += strings.IndexByte(s[cut:], '.') + 1
+	}
 	var b strings.Builder
-	b.Grow(len(ip))
-	for i, p := range parts {
-		if i > 0 {
+	b.Grow(cut + 2*(parts-keep))
+	b.WriteString(s[:cut])
+	for i := keep; i < parts; i++ {
+		if i > keep {
 			b.WriteByte('.')
 		}
-		if i >= 4-octets {
-			b.WriteByte('x')
-		} else {
-			b.WriteString(p)
-		}
+		b.WriteByte('x')
 	}
 	return b.String()
 }

@@ -3,7 +3,6 @@ package enrichment
 import (
 	"errors"
 	"slices"
-	"unicode/utf8"
 
 	"github.com/furrowdata/furrow/event"
 )
@@ -119,19 +118,7 @@ func campaignFirst(names []string, q Query) string {
 // 2.11 immutable HashMap (smaller first): the chunks of 5 bits of the
 // improved hash, least significant chunk first.
 func scalaHashMapOrder(key string) uint64 {
-	var h uint32 // java.lang.String.hashCode over UTF-16 code units
-	for _, r := range key {
-		if r == utf8.RuneError {
-			r = 0xFFFD
-		}
-		if r >= 0x10000 {
-			r -= 0x10000
-			h = 31*h + uint32(0xD800+(r>>10))
-			h = 31*h + uint32(0xDC00+(r&0x3FF))
-		} else {
-			h = 31*h + uint32(r)
-		}
-	}
+	h := javaStringHashCode(key)
 	h += ^(h << 9) // scala.collection.immutable.HashMap.improve
 	h ^= h >> 14
 	h += h << 4
@@ -141,4 +128,19 @@ func scalaHashMapOrder(key string) uint64 {
 		o = o<<5 | uint64(h>>(5*uint(i))&31)
 	}
 	return o
+}
+
+// javaStringHashCode is java.lang.String.hashCode (over UTF-16 code units).
+func javaStringHashCode(key string) uint32 {
+	var h uint32
+	for _, r := range key {
+		if r >= 0x10000 {
+			r -= 0x10000
+			h = 31*h + uint32(0xD800+(r>>10))
+			h = 31*h + uint32(0xDC00+(r&0x3FF))
+		} else {
+			h = 31*h + uint32(r)
+		}
+	}
+	return h
 }

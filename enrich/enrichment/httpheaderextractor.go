@@ -28,7 +28,7 @@ const headerMatchCacheSize = 4096
 
 type httpHeaderExtractor struct {
 	re    *regexp.Regexp
-	cache *keyedLRU[bool]
+	cache *keyedLRU[string, bool]
 }
 
 func newHTTPHeaderExtractor(cfg *HTTPHeaderExtractorConfig, _ *Env) (HTTPHeaderExtractor, error) {
@@ -36,7 +36,7 @@ func newHTTPHeaderExtractor(cfg *HTTPHeaderExtractorConfig, _ *Env) (HTTPHeaderE
 	if err != nil {
 		return nil, fmt.Errorf("headersPattern: [%s] is not a regular expression furrow can run: %v", cfg.HeadersPattern, err)
 	}
-	return &httpHeaderExtractor{re: re, cache: newKeyedLRU[bool](headerMatchCacheSize)}, nil
+	return &httpHeaderExtractor{re: re, cache: newKeyedLRU[string, bool](headerMatchCacheSize)}, nil
 }
 
 // ExtractHeaders returns one context per header whose name matches.

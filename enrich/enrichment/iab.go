@@ -73,8 +73,8 @@ type iab struct {
 	include                      []iabIncludeRecord
 	exclude                      []iabExcludeRecord
 	customInclude, customExclude []string // lowercased (1-0-1)
-	uaCache                      *keyedLRU[iabUAVerdict]
-	ipCache                      *keyedLRU[int8]
+	uaCache                      *keyedLRU[string, iabUAVerdict]
+	ipCache                      *keyedLRU[string, int8]
 }
 
 type iabIncludeRecord struct {
@@ -105,7 +105,7 @@ type iabUAVerdict struct {
 func newIAB(cfg *IABConfig, env *Env) (IAB, error) {
 	b := &iab{
 		plainIPs: map[string]bool{}, cidrs: map[netip.Prefix]bool{},
-		uaCache: newKeyedLRU[iabUAVerdict](iabCacheSize), ipCache: newKeyedLRU[int8](iabCacheSize),
+		uaCache: newKeyedLRU[string, iabUAVerdict](iabCacheSize), ipCache: newKeyedLRU[string, int8](iabCacheSize),
 	}
 	var errs []error
 	read := func(key string, parse func([]byte) error) {

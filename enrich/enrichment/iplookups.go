@@ -38,7 +38,9 @@ import (
 // hold (or an invalid address) leaves that database's fields empty and is
 // not an error, as in R108, which ignored every lookup failure. Results are
 // cached per address string in a bounded LRU of 20000 entries, the size R108
-// gave scala-maxmind-iplookups. The databases must have the type their key
+// gave scala-maxmind-iplookups; decoded database records are cached by
+// their offset (bounded too), so a new address in a known network costs a
+// tree walk only. The databases must have the type their key
 // names (DatabaseType containing City, ISP, Domain, Connection-Type) and
 // pass the reader's Verify at start-up.
 
@@ -78,12 +80,15 @@ func (r *ipLookupResult) apply(e *event.Event) {
 }
 
 type ipLookups struct {
-	geo, isp, domain, connType *maxminddb.Reader
-	cache                      *keyedLRU[ipLookupResult]
+	geo      *mmdbSource[cityFields]
+	isp      *mmdbSource[ispRecord]
+	domain   *mmdbSource[string]
+	connType *mmdbSource[string]
+	cache    *keyedLRU[string, ipLookupResult]
 }
 
 func newIPLookups(cfg *IPLookupsConfig, env *Env) (IPLookups, error) {
-	l := &ipLookups{cache: newKeyedLRU[ipLookupResult](ipLookupsCacheSize)}
+	l := &ipLookups{cache: newKeyedLRU[string, ipLookupResult](ipLookupsCacheSize)}
 	var errs []error
 	open := func(key string, db *Database, kind string) *maxminddb.Reader {
 		if db == nil {
@@ -95,10 +100,18 @@ func newIPLookups(cfg *IPLookupsConfig, env *Env) (IPLookups, error) {
 		}
 		return r
 	}
-	l.geo = open("geo", cfg.Geo, "City")
-	l.isp = open("isp", cfg.ISP, "ISP")
-	l.domain = open("domain", cfg.Domain, "Domain")
-	l.connType = open("connectionType", cfg.ConnectionType, "Connection-Type")
+	if r := open("geo", cfg.Geo, "City"); r != nil {
+		l.geo = &mmdbSource[cityFields]{r: r, records: newKeyedLRU[uintptr, cityFields](mmdbRecordCacheSize)}
+	}
+	if r := open("isp", cfg.ISP, "ISP"); r != nil {
+		l.isp = &mmdbSource[ispRecord]{r: r, records: newKeyedLRU[uintptr, ispRecord](mmdbRecordCacheSize)}
+	}
+	if r := open("domain", cfg.Domain, "Domain"); r != nil {
+		l.domain = &mmdbSource[string]{r: r, records: newKeyedLRU[uintptr, string](mmdbRecordCacheSize)}
+	}
+	if r := open("connectionType", cfg.ConnectionType, "Connection-Type"); r != nil {
+		l.connType = &mmdbSource[string]{r: r, records: newKeyedLRU[uintptr, string](mmdbRecordCacheSize)}
+	}
 	if len(errs) > 0 {
 		_ = l.Close()
 		return nil, errors.Join(errs...)
@@ -133,10 +146,17 @@ func openMaxMind(env *Env, key, kind string) (*maxminddb.Reader, error) {
 // Close releases the databases.
 func (l *ipLookups) Close() error {
 	var errs []error
-	for _, r := range []*maxminddb.Reader{l.geo, l.isp, l.domain, l.connType} {
-		if r != nil {
-			errs = append(errs, r.Close())
-		}
+	if l.geo != nil {
+		errs = append(errs, l.geo.r.Close())
+	}
+	if l.isp != nil {
+		errs = append(errs, l.isp.r.Close())
+	}
+	if l.domain != nil {
+		errs = append(errs, l.domain.r.Close())
+	}
+	if l.connType != nil {
+		errs = append(errs, l.connType.r.Close())
 	}
 	return errors.Join(errs...)
 }
@@ -164,22 +184,17 @@ func (l *ipLookups) lookup(ip string) (ipLookupResult, error) {
 	}
 	addr = addr.WithZone("")
 	if l.geo != nil {
-		var c cityRecord
-		found, err := mmdbLookup(l.geo, addr, &c)
+		c, found, err := lookupRecord(l.geo, addr, decodeCity)
 		if err != nil {
 			return out, ipLookupError("geo", ip, err)
 		}
 		if found {
-			out.vals[0], out.vals[1], out.vals[2], out.vals[3] = c.country, c.region, c.city, c.postal
-			out.vals[4] = javaFloatString(float32(c.latitude))
-			out.vals[5] = javaFloatString(float32(c.longitude))
-			out.vals[6], out.vals[7] = c.regionName, c.timezone
+			copy(out.vals[:8], c[:])
 			out.set |= ipGeoFields
 		}
 	}
 	if l.isp != nil {
-		var r ispRecord
-		found, err := mmdbLookup(l.isp, addr, &r)
+		r, found, err := lookupRecord(l.isp, addr, decodeISP)
 		if err != nil {
 			return out, ipLookupError("isp", ip, err)
 		}
@@ -189,46 +204,100 @@ func (l *ipLookups) lookup(ip string) (ipLookupResult, error) {
 		}
 	}
 	if l.domain != nil {
-		r := stringRecord{key: "domain"}
-		found, err := mmdbLookup(l.domain, addr, &r)
+		d, found, err := lookupRecord(l.domain, addr, decodeDomain)
 		if err != nil {
 			return out, ipLookupError("domain", ip, err)
 		}
 		if found {
-			out.vals[10] = r.value
+			out.vals[10] = d
 			out.set |= ipDomainField
 		}
 	}
 	if l.connType != nil {
-		r := stringRecord{key: "connection_type"}
-		found, err := mmdbLookup(l.connType, addr, &r)
+		ct, found, err := lookupRecord(l.connType, addr, decodeConnectionType)
 		if err != nil {
 			return out, ipLookupError("connectionType", ip, err)
 		}
-		switch r.value {
-		case "Dialup", "Cable/DSL", "Corporate", "Cellular":
-			if found {
-				out.vals[11] = r.value
-				out.set |= ipNetspeedFlag
-			}
+		if found && ct != "" {
+			out.vals[11] = ct
+			out.set |= ipNetspeedFlag
 		}
 	}
 	return out, nil
 }
 
-func ipLookupError(key, ip string, err error) error {
-	return fmt.Errorf("ip_lookups: reading the %s database for IP address [%s]: %w", key, ip, err)
+// mmdbSource is one open database and a bounded cache of its decoded
+// records by data-section offset: many networks share one record, so a
+// record is decoded once however many addresses lead to it.
+type mmdbSource[V any] struct {
+	r       *maxminddb.Reader
+	records *keyedLRU[uintptr, V]
 }
 
-func mmdbLookup(r *maxminddb.Reader, addr netip.Addr, v mmdbdata.Unmarshaler) (bool, error) {
-	res := r.Lookup(addr)
+// mmdbRecordCacheSize bounds each database's decoded-record cache.
+const mmdbRecordCacheSize = 20000
+
+func lookupRecord[V any](src *mmdbSource[V], addr netip.Addr, decode func(maxminddb.Result) (V, error)) (V, bool, error) {
+	var zero V
+	res := src.r.Lookup(addr)
 	if err := res.Err(); err != nil {
-		return false, err
+		return zero, false, err
 	}
 	if !res.Found() {
-		return false, nil
+		return zero, false, nil
 	}
-	return true, res.Decode(v)
+	off := res.Offset()
+	if v, ok := src.records.get(off); ok {
+		return v, true, nil
+	}
+	v, err := decode(res)
+	if err != nil {
+		return zero, false, err
+	}
+	src.records.put(off, v)
+	return v, true, nil
+}
+
+// cityFields are the eight geo fields of a City record, ready to copy.
+type cityFields [8]string
+
+func decodeCity(res maxminddb.Result) (cityFields, error) {
+	var c cityRecord
+	if err := res.Decode(&c); err != nil {
+		return cityFields{}, err
+	}
+	return cityFields{c.country, c.region, c.city, c.postal,
+		javaFloatString(float32(c.latitude)), javaFloatString(float32(c.longitude)), c.regionName, c.timezone}, nil
+}
+
+func decodeISP(res maxminddb.Result) (ispRecord, error) {
+	var r ispRecord
+	err := res.Decode(&r)
+	return r, err
+}
+
+func decodeDomain(res maxminddb.Result) (string, error) {
+	r := stringRecord{key: "domain"}
+	err := res.Decode(&r)
+	return r.value, err
+}
+
+// decodeConnectionType returns the connection type when GeoIP2 Java's
+// ConnectionType enum of R108's day knew it, else "".
+func decodeConnectionType(res maxminddb.Result) (string, error) {
+	r := stringRecord{key: "connection_type"}
+	if err := res.Decode(&r); err != nil {
+		return "", err
+	}
+	switch r.value {
+	case "Dialup", "Cable/DSL", "Corporate", "Cellular":
+		return r.value, nil
+	}
+	return "", nil
+}
+
+func ipLookupError(key, ip string, err error) error {
+	return fmt.Errorf("ip_lookups: reading the %s database for IP address [%s]: %w", key, ip, err)
 }
 
 // cityRecord is the part of a GeoIP2 City record ip_lookups reads.

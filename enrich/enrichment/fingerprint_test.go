@@ -1,0 +1,82 @@
+package enrichment
+
+import (
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestEventFingerprint(t *testing.T) {
+	params := map[string]string{"tv": "js-2.0", "e": "pv", "aid": "pbzsite", "eid": "123", "stm": "1000"}
+	// Digests of "aid\x1fpbzsite\x1fe\x1fpv\x1ftv\x1fjs-2.0\x1f" (computed
+	// independently).
+	cases := map[string]string{
+		"MD5":    "f8e066a9a419bcb954e15b5753d057ae",
+		"SHA1":   "11f3ce728f846913e696f841285388dd68fd872b",
+		"SHA256": "18b6ce863b9e8e1f3de59df3f727d32bb6e7fe809b9c47281628f6146019c070",
+		"SHA384": "dacddaaba56aa65eaae8ba76ece6c59425defbc57a5d40f70906fcc01f081c4b75b767c473be9b37a8c600da5952d4b3",
+		"SHA512": "56c607085f8434e87fcf7572a3a0f67ed9ed4e86e22db69a6d9be645129cb35038f1902995378fd5e213b2f1c51b1eb5a8e7d414f6ac4fac2bb266f9dba0219d",
+	}
+	for algo, want := range cases {
+		f, err := newEventFingerprint(&EventFingerprintConfig{HashAlgorithm: algo, ExcludeParameters: []string{"eid", "stm"}}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < 3; i++ { // pooled buffers are reused correctly
+			if got := f.Fingerprint(params); got != want {
+				t.Errorf("%s: got %s, want %s", algo, got, want)
+			}
+		}
+	}
+	// Excluded parameters do not matter; others do.
+	f, _ := newEventFingerprint(&EventFingerprintConfig{HashAlgorithm: "MD5", ExcludeParameters: []string{"eid", "stm"}}, nil)
+	a := f.Fingerprint(params)
+	params["eid"] = "other"
+	if f.Fingerprint(params) != a {
+		t.Error("an excluded parameter changed the fingerprint")
+	}
+	params["e"] = "se"
+	if f.Fingerprint(params) == a {
+		t.Error("an included parameter did not change the fingerprint")
+	}
+	// Java String order: U+1F600 (a surrogate pair, 0xD83D…) sorts before
+	// U+FB01; the digest of "\U0001F600\x1f2\x1f\uFB01\x1f1\x1f".
+	if got := f.Fingerprint(map[string]string{"\uFB01": "1", "\U0001F600": "2"}); got != "139fcb58b4dd1a1e98a0876a685ea10e" {
+		t.Errorf("UTF-16 order: %s", got)
+	}
+	// Many parameters (beyond the stack buffer) and an empty map.
+	big := map[string]string{}
+	for i := 0; i < 300; i++ {
+		big[strings.Repeat("k", i%7+1)+string(rune('a'+i%26))+string(rune('A'+i/26))] = "v"
+	}
+	if got := f.Fingerprint(big); len(got) != 32 {
+		t.Errorf("big: %q", got)
+	}
+	if got := f.Fingerprint(nil); got != "d41d8cd98f00b204e9800998ecf8427e" {
+		t.Errorf("empty: %s", got)
+	}
+}
+
+func TestEventFingerprintConfigErrors(t *testing.T) {
+	for _, c := range []struct {
+		cfg  EventFingerprintConfig
+		want string
+	}{
+		{EventFingerprintConfig{HashAlgorithm: "CRC32", ExcludeParameters: []string{}}, "hashAlgorithm: [CRC32] is not a supported"},
+		{EventFingerprintConfig{ExcludeParameters: []string{}}, "hashAlgorithm: missing"},
+		{EventFingerprintConfig{HashAlgorithm: "MD5"}, "excludeParameters: missing"},
+	} {
+		if _, err := newEventFingerprint(&c.cfg, nil); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%+v: got %v, want %q", c.cfg, err, c.want)
+		}
+	}
+}
+
+func TestCompareUTF16(t *testing.T) {
+	in := []string{"b", "a", "ab", "", "\uFB01", "\U0001F600", "\U0001F601", "\u00e9", "A", "aa"}
+	slices.SortFunc(in, compareUTF16)
+	want := []string{"", "A", "a", "aa", "ab", "b", "\u00e9", "\U0001F600", "\U0001F601", "\uFB01"}
+	if !slices.Equal(in, want) {
+		t.Errorf("got %q\nwant %q", in, want)
+	}
+}
