@@ -259,3 +259,24 @@ func BenchmarkReader(b *testing.B) {
 		}
 	}
 }
+
+// FuzzBlocks fuzzes the block part of a stream behind a real header (from
+// the crc32 fixture, whose checksum covers only the uncompressed data), so
+// that mutated LZO1X data reaches the decompressor.
+func FuzzBlocks(f *testing.F) {
+	fixture, err := os.ReadFile("testdata/cloudfront-lzo1-crc32.lzo")
+	if err != nil {
+		f.Fatal(err)
+	}
+	hdrLen := len(Magic) + 24 + 1 + int(fixture[len(Magic)+24]) + 4
+	header := fixture[:hdrLen]
+	f.Add(fixture[hdrLen : hdrLen+2048])
+	f.Add([]byte{0, 0, 0, 0})
+	f.Fuzz(func(t *testing.T, body []byte) {
+		in := append(append([]byte(nil), header...), body...)
+		_, err := io.Copy(io.Discard, NewReader(bytes.NewReader(in)))
+		if err != nil && err.Error() == "" {
+			t.Fatal("error without text")
+		}
+	})
+}
