@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -303,4 +304,41 @@ func (r *recordingStore) Create(ctx context.Context, key string) (storage.Writer
 		return nil, err
 	}
 	return &recWriter{Writer: w, s: r, key: key}, nil
+}
+
+// TestConcurrentPartitions runs four partitions at once through one shared
+// Shredder (as a worker does) and compares every file with a sequential
+// run: plans and parser scratch are shared safely and do not depend on
+// which partition asked first.
+func TestConcurrentPartitions(t *testing.T) {
+	in := genInputs(80)
+	parts := [][]input{in[:20], in[20:40], in[40:60], in[60:]}
+	for _, f := range []shred.Format{shred.FormatParquet, shred.FormatWideRow} {
+		t.Run(string(f), func(t *testing.T) {
+			seq, _ := newStore(t)
+			sh := newShredder(t, testRegistry(t), true)
+			for p, part := range parts {
+				run(t, sh, shred.WriterConfig{Format: f, Store: seq, Partition: p, BatchRows: 8, Shredder: sh}, part)
+			}
+			par, _ := newStore(t)
+			sh = newShredder(t, testRegistry(t), true)
+			t.Run("partitions", func(t *testing.T) { // returns once every parallel partition is done
+				for p, part := range parts {
+					t.Run(strconv.Itoa(p), func(t *testing.T) {
+						t.Parallel()
+						run(t, sh, shred.WriterConfig{Format: f, Store: par, Partition: p, BatchRows: 8, Shredder: sh}, part)
+					})
+				}
+			})
+			a, b := snapshot(t, seq), snapshot(t, par)
+			if len(a) != len(b) {
+				t.Fatalf("%d files sequentially, %d concurrently", len(a), len(b))
+			}
+			for k, v := range a {
+				if !bytes.Equal(v, b[k]) {
+					t.Errorf("%s differs", k)
+				}
+			}
+		})
+	}
 }

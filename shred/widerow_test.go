@@ -2,6 +2,7 @@ package shred_test
 
 import (
 	"encoding/json"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -163,5 +164,46 @@ func TestWideRowNewModelStartsNewPart(t *testing.T) {
 	}
 	if _, ok := b.columns[dupCol]; !ok {
 		t.Errorf("second part lacks the duplicate column: %v", b.order)
+	}
+}
+
+// TestNonObjectEntities writes entities whose schema is not an object (an
+// array of integers) in every format.
+func TestNonObjectEntities(t *testing.T) {
+	for _, f := range []shred.Format{shred.FormatLegacy, shred.FormatParquet, shred.FormatWideRow} {
+		t.Run(string(f), func(t *testing.T) {
+			sh := newShredder(t, testRegistry(t), f.Typed())
+			st, _ := newStore(t)
+			var in []input
+			for i := 0; i < 5; i++ {
+				ev := genEvent(i)
+				ev.Fields[event.Contexts] = sdj("com.snowplowanalytics.snowplow/contexts/jsonschema/1-0-0",
+					"["+sdj("com.furrow.test/weird/jsonschema/1-0-0", "[1,2,"+strconv.Itoa(i)+"]")+"]")
+				in = append(in, input{line: string(event.AppendTSV(nil, ev))})
+			}
+			res := run(t, sh, shred.WriterConfig{Format: f, Store: st, Shredder: sh}, in)
+			if len(res.bad) > 0 {
+				t.Fatalf("bad rows %+v", res.bad)
+			}
+			switch f {
+			case shred.FormatParquet:
+				tab := readDataset(t, st, shred.ParquetModelDir(event.ModelKey{Vendor: "com.furrow.test", Name: "weird", Format: "jsonschema", Model: 1})+"/")
+				rows := tab.listRows(t, "data.list.element", 1)
+				if len(rows) != 5 || len(rows[4]) != 3 || rows[4][2] != int64(4) {
+					t.Errorf("weird rows %v", rows)
+				}
+			case shred.FormatWideRow:
+				tab := readDataset(t, st, shred.WideRowDir+"/")
+				c := tab.col(t, "contexts_com_furrow_test_weird_1.list.element.list.element")
+				if len(c.values) != 15 || c.values[14] != int64(4) {
+					t.Errorf("weird values %v", c.values)
+				}
+			default:
+				lines := readLines(t, st, shred.LegacyTypeDir(mustKey(t, "iglu:com.furrow.test/weird/jsonschema/1-0-0"))+"/")
+				if len(lines) != 5 || !strings.Contains(lines[4], `"data":[1,2,4]`) {
+					t.Errorf("weird lines %v", lines)
+				}
+			}
+		})
 	}
 }
