@@ -40,7 +40,7 @@ func Builtins() Implementations {
 		AnonIP:    newAnonIP,
 		// UserAgentUtils:      newUserAgentUtils,
 		// UAParser:            newUAParser,
-		// CurrencyConversion:  newCurrencyConversion,
+		CurrencyConversion: newCurrencyConversion,
 		// RefererParser:       newRefererParser,
 		CampaignAttribution: newCampaignAttribution,
 		EventFingerprint:    newEventFingerprint,
