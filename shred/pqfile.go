@@ -135,6 +135,7 @@ func (d *pqDataset) flush(ctx context.Context) error {
 	rec := d.rb.NewRecord()
 	defer rec.Release()
 	d.rows = 0
+	d.rb.Reserve(d.cfg.BatchRows) // the next batch fills pooled buffers without regrowing
 	if d.fw == nil {
 		if err := d.openFile(ctx); err != nil {
 			return err
