@@ -31,10 +31,10 @@ import (
 
 // The file names of the generated databases.
 const (
-	CityFile           = "GeoIP2-City-Test.mmdb"
-	ISPFile            = "GeoIP2-ISP-Test.mmdb"
-	DomainFile         = "GeoIP2-Domain-Test.mmdb"
-	ConnectionTypeFile = "GeoIP2-Connection-Type-Test.mmdb"
+	CityFile           = "GeoIP2-City.mmdb"
+	ISPFile            = "GeoIP2-ISP.mmdb"
+	DomainFile         = "GeoIP2-Domain.mmdb"
+	ConnectionTypeFile = "GeoIP2-Connection-Type.mmdb"
 )
 
 // buildEpoch is the fixed build time written into every database.
