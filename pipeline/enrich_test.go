@@ -326,3 +326,31 @@ func TestEnrichDerivedEventIDs(t *testing.T) {
 		t.Fatalf("only %d events", len(ids))
 	}
 }
+
+// TestEnrichOverlongLineIsABadRow: a line beyond the collector's record
+// limit becomes a bad row; the lines around it are enriched.
+func TestEnrichOverlongLineIsABadRow(t *testing.T) {
+	if testing.Short() {
+		t.Skip("writes a 65 MiB line")
+	}
+	chdirRoot(t)
+	in := t.TempDir()
+	gc := gen.DefaultConfig()
+	gc.Lines, gc.BadShare = 20, 0
+	sample := strings.Split(strings.TrimSpace(string(gen.CloudFront(gc))), "\n")
+	f, err := os.Create(filepath.Join(in, "big.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString(strings.Join(sample[:10], "\n") + "\n")
+	f.Write(bytes.Repeat([]byte("x"), 65<<20))
+	f.WriteString("\n" + strings.Join(sample[10:], "\n") + "\n")
+	f.Close()
+	rep, err := Run(context.Background(), enrichConfig(t, in, "cloudfront", t.TempDir()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.LinesIn != int64(len(sample))+1 || rep.Bad != 1 || rep.Good != int64(len(sample))-2 {
+		t.Fatalf("lines %d good %d bad %d discarded %d", rep.LinesIn, rep.Good, rep.Bad, rep.Discarded)
+	}
+}

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -88,6 +89,13 @@ func (j *job) mapRecords(ctx context.Context, task int, split Split, out shuffle
 				done = true
 				break
 			}
+			if errors.Is(err, collector.ErrRecordTooLong) {
+				// The reader skips the record and goes on: it becomes a bad
+				// row (its line cannot be kept whole), never a lost line.
+				b.c.LinesIn++
+				b.bad = append(b.bad, event.NewBadRow(fmt.Sprintf("(record of %s longer than %d bytes, not kept)", j.in.URL(split.Key), collector.MaxRecordSize), j.etl, err.Error()))
+				continue
+			}
 			if err != nil {
 				return nil, false, fmt.Errorf("reading %s near record %d: %w", j.in.URL(split.Key), c.LinesIn+int64(len(b.ends))+1, err)
 			}
@@ -95,7 +103,7 @@ func (j *job) mapRecords(ctx context.Context, task int, split Split, out shuffle
 			b.ends = append(b.ends, len(b.data))
 			b.lines = append(b.lines, rec.Line)
 		}
-		if len(b.ends) == 0 {
+		if len(b.ends) == 0 && len(b.bad) == 0 {
 			return nil, false, nil
 		}
 		return b, true, nil
