@@ -47,7 +47,7 @@ func Builtins() Implementations {
 		JavaScript:          newJavaScript,
 		CookieExtractor:     newCookieExtractor,
 		HTTPHeaderExtractor: newHTTPHeaderExtractor,
-		// Weather:             newWeather,
+		Weather:             newWeather,
 		// SQLQuery:            newSQLQuery,
 		// APIRequest:          newAPIRequest,
 		PII: newPII,
