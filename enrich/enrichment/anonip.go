@@ -139,11 +139,16 @@ func anonymizeIPv6(ip string, segments int) string {
 	return b.String()
 }
 
-// guavaInetAddress is Guava's InetAddresses.forString as the 1-0-1
-// anonymization used it: an IP literal without brackets or zone.
+// guavaInetAddress is Guava's InetAddresses.forString (31.x) as the 1-0-1
+// anonymization used it: an IP literal without brackets; after an IPv6
+// address a "%scope" is ignored (not after a dotted quad).
 func guavaInetAddress(s string) (netip.Addr, bool) {
-	if strings.IndexByte(s, '%') >= 0 {
-		return netip.Addr{}, false
+	if i := strings.IndexByte(s, '%'); i >= 0 {
+		head := s[:i]
+		if !strings.Contains(head, ":") || strings.Contains(head, ".") {
+			return netip.Addr{}, false
+		}
+		s = head
 	}
 	a, err := netip.ParseAddr(s)
 	return a, err == nil
