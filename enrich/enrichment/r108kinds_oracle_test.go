@@ -33,10 +33,7 @@ func TestR108KindsJVMOracle(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 
 	t.Run("Float.toString", func(t *testing.T) {
-		var fs []float32
-		for _, f := range []float32{0, 1, -1, 0.001, 0.00099999, 9999999, 47.2513, -122.3149, 51.5, 0.1, 1e-5, 3.4e-38} {
-			fs = append(fs, f)
-		}
+		fs := []float32{0, 1, -1, 0.001, 0.00099999, 9999999, 47.2513, -122.3149, 51.5, 0.1, 1e-5, 3.4e-38}
 		for len(fs) < 3000 {
 			switch len(fs) % 3 {
 			case 0:
