@@ -24,7 +24,7 @@ import (
 // enrichStage is the map stage of `furrow enrich` and `furrow run`: raw
 // collector records → enriched events (TSV, to the exchange) + bad rows.
 type enrichStage struct {
-	j        *job
+	j        *Job
 	format   collector.Format
 	resolver *iglu.Resolver
 	reg      *enrichment.Registry
@@ -109,7 +109,7 @@ func storageFetch(opts location.Options) enrichment.FetchFunc {
 	}
 }
 
-func newEnrichStage(ctx context.Context, j *job) (*enrichStage, error) {
+func newEnrichStage(ctx context.Context, j *Job) (*enrichStage, error) {
 	c := &j.cfg
 	format, err := collector.Lookup(c.InputFormat)
 	if err != nil {

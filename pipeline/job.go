@@ -18,17 +18,17 @@ import (
 // is 0.
 const partitionBytes = 256 << 20
 
-// job is one running job: its configuration, stores and stages.
-type job struct {
+// Job is a prepared job: its stores are open and its stages built. The
+// same Job runs locally (Run) and on every node of a cluster: the
+// coordinator plans it and commits it, workers run its map and reduce tasks.
+// Its methods may be called concurrently for different tasks.
+type Job struct {
 	cfg      Config
 	etl      time.Time
 	in       storage.Store
 	out      storage.Store
 	bad      storage.Store
-	outURL   string
-	badURL   string
 	progress *Progress
-	rep      *Report
 
 	partitions int // reduce partitions of this job
 	// cpu holds one token per map worker allowed to run: it bounds the
@@ -38,62 +38,204 @@ type job struct {
 	resolver *iglu.Resolver
 	shredder *shred.Shredder // shred and run: validates entities in the map stage
 
-	enrich *enrichStage // enrich and run
-	shred  *shredStage  // shred and run
+	enrich   *enrichStage // enrich and run
+	shred    *shredStage  // shred and run
+	mapFn    MapFunc
+	reduceFn func(ctx context.Context, p int, read func(func([]byte) error) error, c *Counters) (*TaskOutput, error)
+	canSplit func(context.Context, storage.ObjectInfo) (bool, error)
 }
 
-// Run runs one job and returns its report. The report is also written as
-// JSON to <output>/_run_report.json, and a successful job ends by writing
-// <output>/_SUCCESS; a failed job never writes _SUCCESS.
-func Run(ctx context.Context, cfg Config) (*Report, error) {
+// TaskOutput is what a reduce task reports besides its counters: the
+// statistics of the shredded files it wrote (shred and run jobs).
+type TaskOutput struct {
+	Shred *shred.Stats
+}
+
+// Prepare validates cfg, opens the job's stores and builds its stages
+// (resolver, enrichments, shredder, manifest). A zero ETLTimestamp is set to
+// now; cluster coordinators ship the resolved Config to workers so that all
+// nodes agree on it and on the output folders.
+func Prepare(ctx context.Context, cfg Config) (*Job, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	c := cfg.withDefaults()
-	start := time.Now()
-	j := &job{cfg: c, etl: c.ETLTimestamp, cpu: make(chan struct{}, c.Parallelism)}
-	if j.etl.IsZero() {
-		j.etl = start.UTC().Truncate(time.Millisecond)
+	if c.ETLTimestamp.IsZero() {
+		c.ETLTimestamp = time.Now().UTC().Truncate(time.Millisecond)
 	}
-	j.rep = &Report{
-		Job: c.Job, Version: enrich.Version, Input: c.Input, InputFormat: c.InputFormat,
-		ETLTimestamp: j.etl.Format("2006-01-02 15:04:05.000"), Started: start.UTC(),
-	}
+	j := &Job{cfg: c, etl: c.ETLTimestamp, cpu: make(chan struct{}, c.Parallelism), partitions: c.Partitions}
 	j.progress = NewProgress(c.ProgressOut, time.Second)
-	err := j.run(ctx)
-	j.progress.Stop()
-	j.rep.Finished = time.Now().UTC()
-	j.rep.Elapsed = time.Since(start).Seconds()
-	if j.rep.Elapsed > 0 {
-		j.rep.EventsPerSec = float64(j.rep.Good) / j.rep.Elapsed
+	if err := j.prepare(ctx); err != nil {
+		j.Close()
+		return nil, err
 	}
-	if err == nil && !j.rep.Conserved {
-		err = fmt.Errorf("conservation check failed: %s", j.rep.Conservation)
+	return j, nil
+}
+
+// Config returns the job's configuration with defaults applied and the
+// etl timestamp resolved.
+func (j *Job) Config() Config { return j.cfg }
+
+// OutputURL is where the job writes (for run jobs, the run=… folder).
+func (j *Job) OutputURL() string { return j.out.URL("") }
+
+// BadURL is where the job writes bad rows.
+func (j *Job) BadURL() string { return j.bad.URL("") }
+
+// Pending lists the enabled enrichments that are not implemented.
+func (j *Job) Pending() []string {
+	if j.enrich == nil {
+		return nil
 	}
-	j.rep.Success = err == nil
+	return j.enrich.pending
+}
+
+func (j *Job) prepare(ctx context.Context) error {
+	c := &j.cfg
+	var err error
+	if j.in, err = j.openStore(ctx, "input", c.Input); err != nil {
+		return fmt.Errorf("opening --input-folder: %w", err)
+	}
+	outURL := c.Output
+	if c.Job == JobRun {
+		outURL = strings.TrimSuffix(c.Output, "/") + "/run=" + j.etl.Format("2006-01-02-15-04-05")
+	}
+	if j.out, err = j.openStore(ctx, "output", outURL); err != nil {
+		return fmt.Errorf("opening --output-folder: %w", err)
+	}
+	badURL := c.Bad
+	if badURL == "" {
+		badURL = strings.TrimSuffix(outURL, "/") + "/bad"
+	} else if c.Job == JobRun {
+		badURL = strings.TrimSuffix(c.Bad, "/") + "/run=" + j.etl.Format("2006-01-02-15-04-05")
+	}
+	if j.bad, err = j.openStore(ctx, "bad", badURL); err != nil {
+		return fmt.Errorf("opening --bad-folder: %w", err)
+	}
+	switch c.Job {
+	case JobEnrich:
+		if j.enrich, err = newEnrichStage(ctx, j); err != nil {
+			return err
+		}
+		j.mapFn, j.canSplit = j.enrich.mapTask, j.enrich.canSplit
+		j.reduceFn = j.tsvReduce
+	case JobShred:
+		if j.shred, err = newShredStage(ctx, j); err != nil {
+			return err
+		}
+		j.mapFn, j.canSplit = j.shred.mapTask, uncompressed(j)
+		j.reduceFn = j.shred.reduceTask
+	case JobRun:
+		if j.enrich, err = newEnrichStage(ctx, j); err != nil {
+			return err
+		}
+		if j.shred, err = newShredStage(ctx, j); err != nil {
+			return err
+		}
+		j.mapFn, j.canSplit = j.enrich.mapTask, j.enrich.canSplit
+		j.reduceFn = j.shred.reduceTask
+	}
+	return nil
+}
+
+// Plan lists the input and returns the map splits and the number of reduce
+// partitions (Config.Partitions, or one per 256 MiB of input). Both depend
+// only on the input and the configuration, so every run plans alike.
+func (j *Job) Plan(ctx context.Context) ([]Split, int, error) {
+	splits, err := Plan(ctx, j.in, "", PlanConfig{SplitSize: j.cfg.SplitSize, CanSplit: j.canSplit})
 	if err != nil {
-		j.rep.Failure = err.Error()
+		return nil, 0, err
 	}
-	if j.out != nil {
-		// The report is written even for a failed job; the commit marker
-		// (_SUCCESS, after shredding_complete.json for shredded output) only
-		// for a good one, and last.
-		if werr := storage.WriteAll(context.WithoutCancel(ctx), j.out, "_run_report.json", j.rep.JSON()); werr != nil && err == nil {
-			err = fmt.Errorf("writing run report: %w", werr)
-		}
-		if err == nil {
-			if j.shred != nil {
-				err = j.shred.commit(ctx, start)
-			} else {
-				err = storage.WriteAll(ctx, j.out, "_SUCCESS", nil)
-			}
-			if err != nil {
-				err = fmt.Errorf("committing %s: %w", j.out.URL(""), err)
-				j.rep.Success, j.rep.Failure = false, err.Error()
-				_ = storage.WriteAll(context.WithoutCancel(ctx), j.out, "_run_report.json", j.rep.JSON())
-			}
+	if len(splits) == 0 {
+		j.cfg.Logger.Warn("no input files", "input", j.in.URL(""))
+	}
+	var total int64
+	for _, s := range splits {
+		if s.Offset == 0 {
+			total += s.Size
 		}
 	}
+	parts := j.cfg.Partitions
+	if parts == 0 {
+		parts = int(max(1, (total+partitionBytes-1)/partitionBytes))
+	}
+	j.partitions = parts
+	return splits, parts, nil
+}
+
+// SetPartitions fixes the number of reduce partitions on a node that did
+// not plan the job (a cluster worker).
+func (j *Job) SetPartitions(n int) { j.partitions = n }
+
+// MapTask runs one attempt of map task `task` over split, adding good
+// records to out and writing the task's bad rows. The caller commits or
+// aborts out.
+func (j *Job) MapTask(ctx context.Context, task int, split Split, out shuffle.MapOutput, c *Counters) error {
+	return j.mapFn(ctx, task, split, out, c)
+}
+
+// ReduceTask runs reduce task p over the records read yields.
+func (j *Job) ReduceTask(ctx context.Context, p int, read func(func([]byte) error) error, c *Counters) (*TaskOutput, error) {
+	return j.reduceFn(ctx, p, read, c)
+}
+
+// Progress returns the job's live progress counters.
+func (j *Job) Progress() *Progress { return j.progress }
+
+// Finish ends a job whose tasks all ran: it checks conservation, writes the
+// run report to <output>/_run_report.json (also for a failed job) and, for a
+// good job only, the commit markers — shredding_complete.json (shred, run)
+// and, last, _SUCCESS. outputs are the reduce tasks' outputs by partition;
+// taskErr is the first task error, if any. It returns the job's error.
+func (j *Job) Finish(ctx context.Context, rep *Report, outputs map[int]*TaskOutput, taskErr error) error {
+	err := taskErr
+	rep.Output, rep.BadOutput, rep.Pending = j.OutputURL(), j.BadURL(), j.Pending()
+	rep.Finished = time.Now().UTC()
+	rep.Elapsed = rep.Finished.Sub(rep.Started).Seconds()
+	if rep.Elapsed > 0 {
+		rep.EventsPerSec = float64(rep.Good) / rep.Elapsed
+	}
+	if err == nil {
+		rep.checkConservation(true)
+		if !rep.Conserved {
+			err = fmt.Errorf("conservation check failed: %s", rep.Conservation)
+		}
+	}
+	rep.Success, rep.Failure = err == nil, ""
+	if err != nil {
+		rep.Failure = err.Error()
+	}
+	if werr := storage.WriteAll(context.WithoutCancel(ctx), j.out, "_run_report.json", rep.JSON()); werr != nil && err == nil {
+		err = fmt.Errorf("writing run report: %w", werr)
+	}
+	if err != nil {
+		return err
+	}
+	if j.shred != nil {
+		err = j.shred.commit(ctx, rep, outputs)
+	} else {
+		err = storage.WriteAll(ctx, j.out, "_SUCCESS", nil)
+	}
+	if err != nil {
+		err = fmt.Errorf("committing %s: %w", j.out.URL(""), err)
+		rep.Success, rep.Failure = false, err.Error()
+		_ = storage.WriteAll(context.WithoutCancel(ctx), j.out, "_run_report.json", rep.JSON())
+	}
+	return err
+}
+
+// NewReport starts the report of a job run.
+func (j *Job) NewReport(started time.Time) *Report {
+	c := &j.cfg
+	return &Report{
+		Job: c.Job, Version: enrich.Version, Input: c.Input, InputFormat: c.InputFormat,
+		ETLTimestamp: j.etl.Format("2006-01-02 15:04:05.000"), Started: started.UTC(),
+	}
+}
+
+// Close releases the job's stores and stages.
+func (j *Job) Close() {
+	j.progress.Stop()
 	if j.enrich != nil {
 		j.enrich.close()
 	}
@@ -105,115 +247,66 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			s.Close()
 		}
 	}
-	return j.rep, err
 }
 
-func (j *job) run(ctx context.Context) error {
-	c := &j.cfg
-	var err error
-	if j.in, err = j.openStore(ctx, "input", c.Input); err != nil {
-		return fmt.Errorf("opening --input-folder: %w", err)
-	}
-	j.outURL = c.Output
-	if c.Job == JobRun {
-		j.outURL = strings.TrimSuffix(c.Output, "/") + "/run=" + j.etl.Format("2006-01-02-15-04-05")
-	}
-	if j.out, err = j.openStore(ctx, "output", j.outURL); err != nil {
-		return fmt.Errorf("opening --output-folder: %w", err)
-	}
-	j.badURL = c.Bad
-	if j.badURL == "" {
-		j.badURL = strings.TrimSuffix(j.outURL, "/") + "/bad"
-	} else if c.Job == JobRun {
-		j.badURL = strings.TrimSuffix(c.Bad, "/") + "/run=" + j.etl.Format("2006-01-02-15-04-05")
-	}
-	if j.bad, err = j.openStore(ctx, "bad", j.badURL); err != nil {
-		return fmt.Errorf("opening --bad-folder: %w", err)
-	}
-	j.rep.Output, j.rep.BadOutput = j.out.URL(""), j.bad.URL("")
-
-	var mapFn MapFunc
-	var reduceFn ReduceFunc
-	var canSplit func(context.Context, storage.ObjectInfo) (bool, error)
-	switch c.Job {
-	case JobEnrich:
-		if j.enrich, err = newEnrichStage(ctx, j); err != nil {
-			return err
-		}
-		mapFn, canSplit = j.enrich.mapTask, j.enrich.canSplit
-		reduceFn = j.tsvReduce
-	case JobShred:
-		if j.shred, err = newShredStage(ctx, j); err != nil {
-			return err
-		}
-		mapFn, canSplit = j.shred.mapTask, uncompressed(j)
-		reduceFn = j.shred.reduceTask
-	case JobRun:
-		if j.enrich, err = newEnrichStage(ctx, j); err != nil {
-			return err
-		}
-		if j.shred, err = newShredStage(ctx, j); err != nil {
-			return err
-		}
-		mapFn, canSplit = j.enrich.mapTask, j.enrich.canSplit
-		reduceFn = j.shred.reduceTask
-	}
-	if j.enrich != nil {
-		j.rep.Pending = j.enrich.pending
-	}
-
-	splits, err := Plan(ctx, j.in, "", PlanConfig{SplitSize: c.SplitSize, CanSplit: canSplit})
+// Run runs one job on this process (the in-process exchange) and returns
+// its report. The report is also written as JSON to
+// <output>/_run_report.json, and a successful job ends by writing
+// <output>/_SUCCESS; a failed job never writes _SUCCESS.
+func Run(ctx context.Context, cfg Config) (*Report, error) {
+	start := time.Now()
+	j, err := Prepare(ctx, cfg)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if len(splits) == 0 {
-		c.Logger.Warn("no input files", "input", j.in.URL(""))
+	defer j.Close()
+	rep := j.NewReport(start)
+	outputs, err := j.runLocal(ctx, rep)
+	err = j.Finish(ctx, rep, outputs, err)
+	return rep, err
+}
+
+// runLocal plans the job and runs its stages over the in-process exchange.
+func (j *Job) runLocal(ctx context.Context, rep *Report) (map[int]*TaskOutput, error) {
+	c := &j.cfg
+	splits, parts, err := j.Plan(ctx)
+	if err != nil {
+		return nil, err
 	}
-	var total int64
-	for _, s := range splits {
-		if s.Offset == 0 {
-			total += s.Size
-		}
-	}
-	parts := c.Partitions
-	if parts == 0 {
-		parts = int(max(1, (total+partitionBytes-1)/partitionBytes))
-	}
-	j.partitions = parts
-	j.rep.MapTasks, j.rep.Partitions = len(splits), parts
+	rep.MapTasks, rep.Partitions = len(splits), parts
 	x, err := shuffle.NewLocal(shuffle.LocalConfig{Partitions: parts, MemoryBudget: c.MemoryBudget, SpillDir: c.SpillDir})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer x.Close()
 
 	eng := &Engine{Parallelism: c.Parallelism, Logger: c.Logger, Progress: j.progress}
 	j.progress.Start()
-	mc, mr, err := eng.RunMaps(ctx, splits, x, mapFn)
-	j.rep.Counters.Add(&mc)
-	j.rep.Retries += mr
+	defer j.progress.Stop()
+	mc, mr, err := eng.RunMaps(ctx, splits, x, j.MapTask)
+	rep.Counters.Add(&mc)
+	rep.Retries += mr
 	if err != nil {
-		return err
+		return nil, err
 	}
+	outputs := newOutputSet()
 	rc, rr, err := eng.RunReduces(ctx, x, func(ctx context.Context, p int, read func(func([]byte) error) error, c *Counters) error {
-		if err := reduceFn(ctx, p, read, c); err != nil {
+		out, err := j.ReduceTask(ctx, p, read, c)
+		if err != nil {
 			return err
 		}
+		outputs.set(p, out)
 		x.ReleasePartition(p) // its blocks are no longer needed once its outputs are written
 		return nil
 	})
-	j.rep.Counters.Add(&rc)
-	j.rep.Retries += rr
-	j.rep.ShuffledRaw = x.Stats().RawBytes
-	if err != nil {
-		return err
-	}
-	j.rep.checkConservation(true)
-	return nil
+	rep.Counters.Add(&rc)
+	rep.Retries += rr
+	rep.ShuffledRaw = x.Stats().RawBytes
+	return outputs.all(), err
 }
 
 // tsvReduce writes a partition's records as an enriched TSV part file.
-func (j *job) tsvReduce(ctx context.Context, p int, read func(func([]byte) error) error, c *Counters) error {
+func (j *Job) tsvReduce(ctx context.Context, p int, read func(func([]byte) error) error, c *Counters) (*TaskOutput, error) {
 	w := newLineWriter(j.out, fmt.Sprintf("part-%05d", p))
 	err := read(func(rec []byte) error {
 		c.Written++
@@ -221,9 +314,9 @@ func (j *job) tsvReduce(ctx context.Context, p int, read func(func([]byte) error
 	})
 	if err != nil {
 		w.Abort()
-		return err
+		return nil, err
 	}
-	return w.Close(ctx)
+	return &TaskOutput{}, w.Close(ctx)
 }
 
 // countingReader counts bytes read into a task's counters and the progress.
@@ -241,7 +334,7 @@ func (c *countingReader) Read(b []byte) (int, error) {
 }
 
 // uncompressed allows byte-range splits of uncompressed inputs.
-func uncompressed(j *job) func(context.Context, storage.ObjectInfo) (bool, error) {
+func uncompressed(j *Job) func(context.Context, storage.ObjectInfo) (bool, error) {
 	return func(ctx context.Context, o storage.ObjectInfo) (bool, error) {
 		return isUncompressed(ctx, j.in, o.Key)
 	}

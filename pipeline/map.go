@@ -46,7 +46,7 @@ type batchFunc func(ctx context.Context, b *recBatch, partitions int) error
 // parallel with proc (at most Parallelism at once across all tasks), and
 // hands the results, in input order, to the exchange and the task's bad-row
 // file.
-func (j *job) mapRecords(ctx context.Context, task int, split Split, out shuffle.MapOutput, c *Counters,
+func (j *Job) mapRecords(ctx context.Context, task int, split Split, out shuffle.MapOutput, c *Counters,
 	newReader func(io.Reader) collector.RecordReader, proc batchFunc) error {
 	var body io.ReadCloser
 	var err error

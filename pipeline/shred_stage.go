@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"sync"
 	"time"
 
 	"github.com/furrowdata/furrow/dedupe"
@@ -18,19 +17,15 @@ import (
 )
 
 // shredStage holds what the shred half of a job shares between its tasks:
-// the Shredder, the optional cross-batch manifest and the writer stats of
-// the reduce tasks that succeeded (by partition, so a retry replaces).
+// the Shredder and the optional cross-batch manifest.
 type shredStage struct {
-	j        *job
+	j        *Job
 	format   shred.Format
 	manifest dedupe.Manifest
 	closer   func()
-
-	mu    sync.Mutex
-	stats map[int]shred.Stats
 }
 
-func newShredStage(ctx context.Context, j *job) (*shredStage, error) {
+func newShredStage(ctx context.Context, j *Job) (*shredStage, error) {
 	c := &j.cfg
 	format, err := shred.ParseFormat(c.OutputFormat)
 	if err != nil {
@@ -44,7 +39,7 @@ func newShredStage(ctx context.Context, j *job) (*shredStage, error) {
 	if j.shredder, err = shred.New(j.resolver, shred.Config{FailureTstamp: j.etl, Typed: format.Typed(), Logger: c.Logger}); err != nil {
 		return nil, err
 	}
-	s := &shredStage{j: j, format: format, stats: map[int]shred.Stats{}}
+	s := &shredStage{j: j, format: format}
 	if c.DuplicateStorageConfig != "" {
 		doc, err := LoadArg(ctx, "--duplicate-storage-config", c.DuplicateStorageConfig, c.Storage)
 		if err != nil {
@@ -115,7 +110,7 @@ func (s *shredStage) process(ctx context.Context, b *recBatch, nParts int) error
 
 // reduceTask deduplicates one partition and writes it: the optional
 // enriched-TSV archive (before dedupe), then the shredded output.
-func (s *shredStage) reduceTask(ctx context.Context, p int, read func(func([]byte) error) error, c *Counters) (err error) {
+func (s *shredStage) reduceTask(ctx context.Context, p int, read func(func([]byte) error) error, c *Counters) (_ *TaskOutput, err error) {
 	j := s.j
 	budget := j.cfg.MemoryBudget / int64(2*j.cfg.Parallelism)
 	d, err := dedupe.New(dedupe.Config{
@@ -123,7 +118,7 @@ func (s *shredStage) reduceTask(ctx context.Context, p int, read func(func([]byt
 		Manifest: s.manifest, ETLTime: j.etl, Logger: j.cfg.Logger,
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer d.Close()
 	bad := newBadWriter(j.bad, fmt.Sprintf("part-r-%05d", p), true)
@@ -148,14 +143,14 @@ func (s *shredStage) reduceTask(ctx context.Context, p int, read func(func([]byt
 		return nil
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	w, err := shred.NewWriter(shred.WriterConfig{
 		Format: s.format, Store: j.out, Partition: p, Shredder: j.shredder,
 		RowGroupBytes: max(j.cfg.MemoryBudget/int64(8*j.cfg.Parallelism), 4<<20),
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer func() {
 		if err != nil {
@@ -183,42 +178,38 @@ func (s *shredStage) reduceTask(ctx context.Context, p int, read func(func([]byt
 		return w.Write(ctx, sh)
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	wst, err := w.Close(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if archive != nil {
 		if err := archive.Close(ctx); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	if err := bad.Close(ctx); err != nil {
-		return err
+		return nil, err
 	}
 	c.Duplicates += dst.NaturalDuplicates
 	c.CrossBatch += dst.CrossBatchDuplicates
 	c.Synthetic += dst.SyntheticDuplicates
-	s.mu.Lock()
-	s.stats[p] = wst
-	s.mu.Unlock()
-	return nil
+	return &TaskOutput{Shred: &wst}, nil
 }
 
 // commit writes shredding_complete.json and, last, _SUCCESS.
-func (s *shredStage) commit(ctx context.Context, started time.Time) error {
+func (s *shredStage) commit(ctx context.Context, rep *Report, outputs map[int]*TaskOutput) error {
 	var total shred.Stats
-	s.mu.Lock()
-	for _, st := range s.stats {
-		total.Merge(st)
+	for _, o := range outputs {
+		if o != nil && o.Shred != nil {
+			total.Merge(*o.Shred)
+		}
 	}
-	s.mu.Unlock()
-	rep := s.j.rep
 	return shred.Commit(ctx, s.j.out, shred.Summary{
 		Base: s.j.out.URL(""), Format: s.format, Stats: total,
 		Bad: rep.Bad + rep.ShredBad, Duplicates: rep.Duplicates + rep.CrossBatch,
-		JobStarted: started.UTC(), JobCompleted: time.Now().UTC(),
+		JobStarted: rep.Started, JobCompleted: time.Now().UTC(),
 		Artifact: "furrow", Version: enrich.Version,
 	})
 }

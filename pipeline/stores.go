@@ -9,7 +9,7 @@ import (
 
 // openStore opens a store rooted at a user-given location with the job's
 // storage options (S3 encryption, endpoint, HDFS settings).
-func (j *job) openStore(ctx context.Context, role, raw string) (storage.Store, error) {
+func (j *Job) openStore(ctx context.Context, role, raw string) (storage.Store, error) {
 	s, err := location.Open(ctx, raw, j.cfg.Storage)
 	if err != nil {
 		return nil, err
