@@ -80,3 +80,36 @@ func TestCompareUTF16(t *testing.T) {
 		t.Errorf("got %q\nwant %q", in, want)
 	}
 }
+
+// TestEventFingerprintConcurrent shares one implementation between
+// goroutines (go test -race): the pooled buffers must not leak between
+// calls.
+func TestEventFingerprintConcurrent(t *testing.T) {
+	f, err := newEventFingerprint(&EventFingerprintConfig{HashAlgorithm: "MD5", ExcludeParameters: []string{}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inputs := []map[string]string{{"e": "pv"}, {"e": "se", "se_ca": strings.Repeat("x", 5000)}, {"aid": "a", "tv": "js"}}
+	want := make([]string, len(inputs))
+	for i, in := range inputs {
+		want[i] = f.Fingerprint(in)
+	}
+	done := make(chan string)
+	for g := 0; g < 6; g++ {
+		go func(g int) {
+			for i := 0; i < 500; i++ {
+				k := (g + i) % len(inputs)
+				if got := f.Fingerprint(inputs[k]); got != want[k] {
+					done <- "input " + want[k] + " gave " + got
+					return
+				}
+			}
+			done <- ""
+		}(g)
+	}
+	for g := 0; g < 6; g++ {
+		if msg := <-done; msg != "" {
+			t.Error(msg)
+		}
+	}
+}
