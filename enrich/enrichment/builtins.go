@@ -49,7 +49,7 @@ func Builtins() Implementations {
 		HTTPHeaderExtractor: newHTTPHeaderExtractor,
 		Weather:             newWeather,
 		// SQLQuery:            newSQLQuery,
-		// APIRequest:          newAPIRequest,
-		PII: newPII,
+		APIRequest: newAPIRequest,
+		PII:        newPII,
 	}
 }
