@@ -51,20 +51,20 @@ func newEventFingerprint(cfg *EventFingerprintConfig, _ *Env) (EventFingerprint,
 
 // Fingerprint returns the hex digest of params.
 func (f *eventFingerprint) Fingerprint(params map[string]string) string {
-	var keyBuf [96]string
-	keys := keyBuf[:0]
-	for k := range params {
+	var pairBuf [96]fingerprintPair
+	pairs := pairBuf[:0]
+	for k, v := range params {
 		if !f.exclude[k] {
-			keys = append(keys, k)
+			pairs = append(pairs, fingerprintPair{k, v})
 		}
 	}
-	slices.SortFunc(keys, compareUTF16)
+	slices.SortFunc(pairs, func(a, b fingerprintPair) int { return compareUTF16(a.k, b.k) })
 	bp := f.bufs.Get().(*[]byte)
 	b := (*bp)[:0]
-	for _, k := range keys {
-		b = append(b, k...)
+	for _, p := range pairs {
+		b = append(b, p.k...)
 		b = append(b, 0x1f)
-		b = append(b, params[k]...)
+		b = append(b, p.v...)
 		b = append(b, 0x1f)
 	}
 	var out string
@@ -91,6 +91,8 @@ func (f *eventFingerprint) Fingerprint(params map[string]string) string {
 	}
 	return out
 }
+
+type fingerprintPair struct{ k, v string }
 
 // compareUTF16 orders strings as java.lang.String.compareTo: by UTF-16 code
 // units. It differs from byte order only where a character above U+FFFF
