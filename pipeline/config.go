@@ -34,6 +34,11 @@ type Config struct {
 	// Spark Enrich took it), or the location of a bundle file or of a folder
 	// of single enrichment JSON files. "" = no enrichments.
 	Enrichments string
+	// AssetsDir is --assets-dir: a local folder searched first for every
+	// enrichment asset (MaxMind databases, IAB lists, …) by its database file
+	// name, as Spark Enrich's local mode did; a hit is used in place and
+	// nothing is downloaded. "" = fetch every asset from its uri.
+	AssetsDir string
 	// IgluConfig is --iglu-config: a base64-encoded resolver config or its
 	// location. "" = only the embedded registry.
 	IgluConfig string

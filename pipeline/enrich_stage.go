@@ -67,6 +67,7 @@ func loadEnrichments(ctx context.Context, c *Config, resolver *iglu.Resolver) (*
 		Logger:   c.Logger,
 		Assets: enrichment.AssetOptions{
 			CacheDir: cache,
+			LocalDir: c.AssetsDir,
 			Fetchers: map[string]enrichment.FetchFunc{
 				"s3":   storageFetch(c.Storage),
 				"hdfs": storageFetch(c.Storage),

@@ -68,7 +68,8 @@ func (f sseFlag) Set(v string) error {
 func enrichFlags(fs *flag.FlagSet, cfg *pipeline.Config) {
 	fs.StringVar(&cfg.InputFormat, "input-format", "", "collector format: cloudfront, clj-tomcat, thrift, ndjson/com.urbanairship.connect/v1, tsv/com.amazon.aws.cloudfront/wd_access_log")
 	fs.StringVar(&cfg.Enrichments, "enrichments", "", "enrichments: base64-encoded enrichments JSON (as Spark took it), or the location of a bundle file or a folder of enrichment JSONs")
-	fs.Bool("local", false, "accepted for Spark Enrich compatibility; furrow always loads enrichment assets from their URIs")
+	fs.StringVar(&cfg.AssetsDir, "assets-dir", "", "local folder searched first for enrichment assets (MaxMind databases, IAB lists) by file name; nothing is downloaded for a hit")
+	fs.Bool("local", false, "accepted for Spark Enrich compatibility (use --assets-dir for local asset files)")
 }
 
 func shredFlags(fs *flag.FlagSet, cfg *pipeline.Config) {
