@@ -387,6 +387,22 @@ func (c *checker) tls(ctx context.Context) {
 	}
 }
 
+// CheckBundle checks one EMR PEM bundle (zip or folder) as the nodes load
+// it: key and certificate match, validity, key usage, chain.
+func CheckBundle(path string, opts CheckOptions) []Finding {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	c := &checker{cfg: &Config{}, opts: opts}
+	b, err := transport.LoadBundle(path)
+	if err != nil {
+		c.add(LevelFail, "tls", path, "%v", err)
+		return c.out
+	}
+	c.bundleOK(path, b)
+	return c.out
+}
+
 func (c *checker) bundleOK(src string, b *transport.Bundle) {
 	names := append([]string{}, b.Leaf.DNSNames...)
 	if len(names) == 0 && b.Leaf.Subject.CommonName != "" {
