@@ -102,7 +102,9 @@ func TestIsStagedRun(t *testing.T) {
 func TestEMRCommands(t *testing.T) {
 	ctx := context.Background()
 	cfg := localConfig(t, t.TempDir(), true)
-	out, err := capture(t, func() error { return runEMR(ctx, []string{"steps", "--config", cfg, "--format", "api", "--skip", "archive_raw"}) })
+	out, err := capture(t, func() error {
+		return runEMR(ctx, []string{"steps", "--config", cfg, "--format", "api", "--skip", "archive_raw"})
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,7 +180,9 @@ func TestValidateCommand(t *testing.T) {
 	root := t.TempDir()
 	cfg := localConfig(t, root, false)
 	bundle, _ := transporttest.NodeBundleDir(t)
-	out, err := capture(t, func() error { return runValidate(context.Background(), []string{"--config", cfg, "--tls-bundle", bundle}) })
+	out, err := capture(t, func() error {
+		return runValidate(context.Background(), []string{"--config", cfg, "--tls-bundle", bundle})
+	})
 	if err != nil {
 		t.Fatalf("validate: %v\n%s", err, out)
 	}
@@ -201,7 +205,9 @@ func TestValidateCommand(t *testing.T) {
 	if err := os.WriteFile(cfg, []byte(strings.TrimSuffix(broken, "furrw: {}\n")), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	out, err = capture(t, func() error { return runValidate(context.Background(), []string{"--config", cfg, "--tls-bundle", bundle}) })
+	out, err = capture(t, func() error {
+		return runValidate(context.Background(), []string{"--config", cfg, "--tls-bundle", bundle})
+	})
 	if err == nil || !strings.Contains(out, "FAIL  enrichments") || !strings.Contains(out, "1 problem(s)") {
 		t.Fatalf("missing enrichments: %v\n%s", err, out)
 	}
