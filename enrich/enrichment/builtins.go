@@ -48,8 +48,8 @@ func Builtins() Implementations {
 		CookieExtractor:     newCookieExtractor,
 		HTTPHeaderExtractor: newHTTPHeaderExtractor,
 		Weather:             newWeather,
-		// SQLQuery:            newSQLQuery,
-		APIRequest: newAPIRequest,
-		PII:        newPII,
+		SQLQuery:            newSQLQuery,
+		APIRequest:          newAPIRequest,
+		PII:                 newPII,
 	}
 }
