@@ -37,7 +37,7 @@ func CompileJava(expr string, f JavaFlags) (*regexp.Regexp, error) {
 		return nil, err
 	}
 	tree = rewrite(tree, f.CaseInsensitive, strings.Contains(expr, "(?i"))
-	re, err := regexp.Compile(tree.String())
+	re, err := regexp.Compile(toRE2(tree))
 	if err != nil {
 		return nil, fmt.Errorf("compiling %q (translated from Java): %w", expr, err)
 	}

@@ -3,71 +3,101 @@ package uamatch
 import (
 	"regexp/syntax"
 	"slices"
+	"strings"
 	"unicode"
 	"unicode/utf8"
 )
 
 // Bounds of the literal analysis: sets larger than these are given up on.
 const (
-	maxLitSet   = 32 // strings in one set
-	maxClassLit = 4  // runes of a character class expanded into literals
+	maxLitSet   = 128 // strings in one set
+	maxClassLit = 4   // runes of a character class expanded into literals
+	maxReqSets  = 6   // required sets kept per pattern
 )
 
-// RequiredLiterals returns a set of strings such that every match of the
-// pattern contains at least one of them as a substring, or ok == false when
-// the analysis finds none worth using (a string of the set is never
-// empty). The pattern is read case-sensitively: only call it for patterns
-// compiled without CASE_INSENSITIVE. It is used to skip patterns whose
-// literals do not occur in a text, so it is conservative: when in doubt,
-// it gives up.
-func RequiredLiterals(expr string) (lits []string, ok bool) {
+// RequiredLiterals returns sets of strings such that every match of the
+// pattern contains at least one string of EACH set as a substring (a
+// conjunction of alternatives), or ok == false when the analysis finds
+// none worth using (a string of a set is never empty). The pattern is read
+// case-sensitively: only call it for patterns compiled without
+// CASE_INSENSITIVE. It is used to skip patterns whose literals do not
+// occur in a text, so it is conservative: when in doubt, it gives up.
+func RequiredLiterals(expr string) (sets [][]string, ok bool) {
 	tree, err := ParseJava(expr)
 	if err != nil {
 		return nil, false
 	}
 	a := analyze(tree)
-	if !a.hasReq {
-		return nil, false
-	}
-	return a.req, true
+	return a.reqs, len(a.reqs) > 0
 }
 
 // litInfo describes what a node can match. exact: the node matches exactly
-// the strings of ex (a small finite language). hasReq: every match
-// contains one of req (none empty).
+// the strings of ex (a small finite language). reqs: every match contains
+// one string of each set (best sets first).
 type litInfo struct {
-	ex      []string
-	exact   bool
-	req     []string
-	hasReq  bool
-	reqRank [2]int // min length of req, -len(req): larger is better
+	ex    []string
+	exact bool
+	reqs  [][]string
 }
 
 func exactInfo(ex []string) litInfo {
 	ex = dedupe(ex)
 	a := litInfo{ex: ex, exact: true}
-	a.setReq(ex)
+	a.addReq(ex)
 	return a
 }
 
-// setReq adopts set as req if it is valid and better than the current one.
-func (a *litInfo) setReq(set []string) {
-	if len(set) == 0 || len(set) > maxLitSet {
+// rank orders sets: a longer shortest string first, then fewer strings.
+func rank(set []string) [2]int {
+	minLen := len(set[0])
+	for _, s := range set {
+		minLen = min(minLen, len(s))
+	}
+	return [2]int{minLen, -len(set)}
+}
+
+// addReq adds a required set if it is usable, keeping the best maxReqSets.
+func (a *litInfo) addReq(set []string) {
+	if len(set) == 0 || len(set) > maxLitSet || slices.Contains(set, "") {
 		return
 	}
-	minLen := -1
-	for _, s := range set {
-		if s == "" {
+	// Keep the list minimal: a set is redundant when another set's presence
+	// already implies it.
+	for _, r := range a.reqs {
+		if implies(r, set) {
 			return
 		}
-		if minLen < 0 || len(s) < minLen {
-			minLen = len(s)
+	}
+	a.reqs = slices.DeleteFunc(a.reqs, func(r []string) bool { return implies(set, r) })
+	a.reqs = append(a.reqs, set)
+	slices.SortStableFunc(a.reqs, func(x, y []string) int {
+		rx, ry := rank(x), rank(y)
+		if rx[0] != ry[0] {
+			return ry[0] - rx[0]
+		}
+		return ry[1] - rx[1]
+	})
+	if len(a.reqs) > maxReqSets {
+		a.reqs = a.reqs[:maxReqSets]
+	}
+}
+
+// implies reports whether a text containing a string of t always contains
+// a string of s (every string of t contains one of s).
+func implies(t, s []string) bool {
+	for _, x := range t {
+		found := false
+		for _, y := range s {
+			if strings.Contains(x, y) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false
 		}
 	}
-	rank := [2]int{minLen, -len(set)}
-	if !a.hasReq || rank[0] > a.reqRank[0] || rank[0] == a.reqRank[0] && rank[1] > a.reqRank[1] {
-		a.req, a.hasReq, a.reqRank = set, true, rank
-	}
+	return true
 }
 
 func dedupe(s []string) []string {
@@ -109,6 +139,16 @@ func foldVariants(rs []rune) ([]string, bool) {
 	return dedupe(out), true
 }
 
+func product(a, b []string) []string {
+	out := make([]string, 0, len(a)*len(b))
+	for _, p := range a {
+		for _, q := range b {
+			out = append(out, p+q)
+		}
+	}
+	return dedupe(out)
+}
+
 func analyze(re *syntax.Regexp) litInfo {
 	switch re.Op {
 	case syntax.OpLiteral:
@@ -124,18 +164,15 @@ func analyze(re *syntax.Regexp) litInfo {
 		}
 		return exactInfo([]string{string(re.Rune)})
 	case syntax.OpCharClass:
-		if re.Flags&syntax.FoldCase != 0 {
-			return litInfo{}
-		}
 		var set []string
 		for i := 0; i+1 < len(re.Rune); i += 2 {
-			if re.Rune[i+1]-re.Rune[i] >= maxClassLit {
+			if re.Rune[i+1]-re.Rune[i] >= maxClassLit || !literalOK([]rune{re.Rune[i], re.Rune[i+1]}) {
 				return litInfo{}
 			}
 			for r := re.Rune[i]; r <= re.Rune[i+1]; r++ {
 				set = append(set, string(r))
 			}
-			if len(set) > maxClassLit || !literalOK([]rune{re.Rune[i], re.Rune[i+1]}) {
+			if len(set) > maxClassLit {
 				return litInfo{}
 			}
 		}
@@ -149,14 +186,16 @@ func analyze(re *syntax.Regexp) litInfo {
 	case syntax.OpCapture:
 		return analyze(re.Sub[0])
 	case syntax.OpPlus:
-		sub := analyze(re.Sub[0])
-		return litInfo{req: sub.req, hasReq: sub.hasReq, reqRank: sub.reqRank}
+		return litInfo{reqs: analyze(re.Sub[0]).reqs}
 	case syntax.OpRepeat:
+		sub := analyze(re.Sub[0])
+		if re.Min == 1 && re.Max == 1 {
+			return sub
+		}
 		if re.Min < 1 {
 			return litInfo{}
 		}
-		sub := analyze(re.Sub[0])
-		return litInfo{req: sub.req, hasReq: sub.hasReq, reqRank: sub.reqRank}
+		return litInfo{reqs: sub.reqs}
 	case syntax.OpQuest:
 		sub := analyze(re.Sub[0])
 		if sub.exact && len(sub.ex) < maxLitSet {
@@ -164,17 +203,19 @@ func analyze(re *syntax.Regexp) litInfo {
 		}
 		return litInfo{}
 	case syntax.OpAlternate:
+		// Exact when every branch is; required: the union of one set per
+		// branch (the best), when every branch has one.
 		var ex, req []string
 		exact, hasReq := true, true
 		for _, s := range re.Sub {
 			a := analyze(s)
 			exact = exact && a.exact
-			hasReq = hasReq && a.hasReq
+			hasReq = hasReq && len(a.reqs) > 0
 			if exact {
 				ex = append(ex, a.ex...)
 			}
 			if hasReq {
-				req = append(req, a.req...)
+				req = append(req, a.reqs[0]...)
 			}
 		}
 		var out litInfo
@@ -182,44 +223,35 @@ func analyze(re *syntax.Regexp) litInfo {
 			out = exactInfo(ex)
 		}
 		if hasReq {
-			out.setReq(dedupe(req))
+			out.addReq(dedupe(req))
 		}
 		return out
 	case syntax.OpConcat:
+		// Every child's required sets are required; runs of exact children
+		// give the cross product of their strings.
 		var out litInfo
-		run := []string{""} // cross product of the current run of exact children
+		run := []string{""}
 		allExact := true
-		closeRun := func() {
-			out.setReq(dedupe(run))
-			run = []string{""}
-		}
 		for _, s := range re.Sub {
 			a := analyze(s)
-			if a.hasReq {
-				out.setReq(a.req)
+			for _, r := range a.reqs {
+				out.addReq(r)
 			}
-			if !a.exact {
-				allExact = false
-				closeRun()
-				continue
-			}
-			if len(run)*len(a.ex) > maxLitSet {
-				allExact = false
-				closeRun()
-			}
-			prod := make([]string, 0, len(run)*len(a.ex))
-			for _, p := range run {
-				for _, q := range a.ex {
-					prod = append(prod, p+q)
+			if !a.exact || len(run)*len(a.ex) > maxLitSet {
+				out.addReq(run)
+				run = []string{""}
+				if !a.exact {
+					allExact = false
+					continue
 				}
+				allExact = false
 			}
-			run = dedupe(prod)
+			run = product(run, a.ex)
 		}
 		if allExact {
-			ex := run
-			out.ex, out.exact = ex, true
+			out.ex, out.exact = run, true
 		}
-		closeRun()
+		out.addReq(run)
 		return out
 	}
 	return litInfo{}

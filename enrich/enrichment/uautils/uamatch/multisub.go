@@ -2,8 +2,11 @@ package uamatch
 
 import "math/bits"
 
-// hasOut flags a transition into a state that has outputs.
-const hasOut = 1 << 31
+// hasOut and hasOut16 flag a transition into a state that has outputs.
+const (
+	hasOut   = 1 << 31
+	hasOut16 = 1 << 15
+)
 
 // Set is a compiled set of needles (byte strings). Scan reports, in one pass
 // over a text, which needles occur in it as substrings. A Set is immutable
@@ -11,7 +14,8 @@ const hasOut = 1 << 31
 type Set struct {
 	classes  [256]uint8 // input byte → byte class
 	nclass   uint32
-	trans    []uint32 // state*nclass + class → next state*nclass | hasOut
+	trans    []uint32 // state*nclass + class → next state*nclass | hasOut (large sets)
+	trans16  []uint16 // state*nclass + class → next state | hasOut16 (small sets)
 	outStart []uint32 // outputs of state s: outs[outStart[s]:outStart[s+1]]
 	outs     []uint32 // needle indexes
 	always   []uint32 // needles that are empty: present in every text
@@ -99,20 +103,32 @@ func NewSet(needles []string, foldASCII bool) *Set {
 			queue = append(queue, nx)
 		}
 	}
-	// Premultiply the states (an entry is next*nclass) and flag the
-	// entries leading to a state with outputs, so Scan does one load and one
-	// test per byte.
-	for i, nx := range trie {
-		v := nx * nc
-		if len(outs[nx]) > 0 {
-			v |= hasOut
+	// Flag the entries leading to a state with outputs, so Scan does one
+	// load and one test per byte. Small automatons use 16-bit entries (state
+	// numbers), halving the table that the scan keeps in cache; large ones
+	// 32-bit entries with premultiplied states.
+	if nstates < hasOut16 {
+		s.trans16 = make([]uint16, len(trie))
+		for i, nx := range trie {
+			v := uint16(nx)
+			if len(outs[nx]) > 0 {
+				v |= hasOut16
+			}
+			s.trans16[i] = v
 		}
-		trie[i] = v
+	} else {
+		if uint64(nstates)*uint64(nc) >= hasOut {
+			panic("uamatch: needle set too large") // millions of needle bytes: a broken invariant of the callers
+		}
+		for i, nx := range trie {
+			v := nx * nc
+			if len(outs[nx]) > 0 {
+				v |= hasOut
+			}
+			trie[i] = v
+		}
+		s.trans = trie
 	}
-	if uint64(nstates)*uint64(nc) >= hasOut {
-		panic("uamatch: needle set too large") // millions of needle bytes: a broken invariant of the callers
-	}
-	s.trans = trie
 	s.outStart = make([]uint32, nstates+1)
 	for st := uint32(0); st < nstates; st++ {
 		s.outStart[st] = uint32(len(s.outs))
@@ -139,7 +155,22 @@ func (s *Set) Scan(text string, seen []uint64) {
 	for _, id := range s.always {
 		seen[id>>6] |= 1 << (id & 63)
 	}
-	trans, classes, nc := s.trans, &s.classes, s.nclass
+	classes, nc := &s.classes, s.nclass
+	if s.trans16 != nil {
+		trans := s.trans16
+		st := uint32(0)
+		for i := 0; i < len(text); i++ {
+			x := trans[st*nc+uint32(classes[text[i]])]
+			st = uint32(x &^ hasOut16)
+			if x&hasOut16 != 0 {
+				for _, id := range s.outs[s.outStart[st]:s.outStart[st+1]] {
+					seen[id>>6] |= 1 << (id & 63)
+				}
+			}
+		}
+		return
+	}
+	trans := s.trans
 	st := uint32(0)
 	for i := 0; i < len(text); i++ {
 		st = trans[st+uint32(classes[text[i]])]

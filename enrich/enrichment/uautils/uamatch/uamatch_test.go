@@ -3,10 +3,11 @@ package uamatch
 import (
 	"math/rand/v2"
 	"regexp"
-	"regexp/syntax"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/furrowdata/furrow/enrich/enrichment/uautils/uamatch/uamatchtest"
 )
 
 func TestSetMatchesContains(t *testing.T) {
@@ -112,75 +113,34 @@ var testPatterns = []struct {
 	{`(Windows (?:NT 5\.2|NT 5\.1))`, false},
 	{`; *([Nn]exus) ?(\d+)`, false},
 	{`(\d+)\.(\d+)`, false},
+	{`(bot|borg|google(^tv)|yahoo|slurp)`, false},
+	{`(iPod|iPhone|iPad);.*CPU.*OS (\d+)(?:_\d+)?_(\d+).*Mobile`, false},
+	{`(?:\bx|y)z(\d)`, false},
+	{`(Bo|Bolt)(?:lt)?/(\d+)`, false},
+	{`(Bolt|Jasmine|Chrome|Chromium|IE)/(\d+)\.(\d+)\.?(\d+)?`, false},
+	{`(bolt|jasmine|IE|ie)/(\d+)`, true},
+	{`(bot|borg|google(^tv)|yahoo|(sl)urp)x?`, false},
+	{`^(1207|3gso|a(?: wa|c(?:er|s-))|b(?:ell|ird))`, false},
+	{`^(?:x*|(a))b`, false},
+	{`(iPhone).*Version/(\d+)\.(\d+)\.(\d+)`, false},
+	{`(iPod|iPhone|iPad);.*CPU.*OS (\d+)(?:_\d+)?_(\d+).*Mobile`, false},
+	{`(?:Chrome).*(OPR)/(\d+)\.(\d+)\.(\d+)`, false},
+	{`(iPh|iPhone).*e(\d)`, false},
+	{`(ab)c.*d(\d)`, false},
+	{`(Win 3.1|Win 98)`, false},
+	{`(Win 3.|Win 98)(\d)?`, false},
+	{`(chrome|\bIE|[0-9]+x|op(era)?|^Moz)/?(\d)?`, false},
+	{`(?:CSimpleSpider|\b\w{0,30}favicon\w{0,30}\b|\bYeti(?:-[a-z]{1,30}|)|(?:[A-Za-z]{1,30}-|)Googlebot(?:-[A-Za-z]{1,30}|)|^NING|bot)(?:/(\d+))?`, false},
+	{`(Version)/(\d+)\.(\d+)(?:\.(\d+))?.*Safari/`, false},
 }
 
-// gen returns a random string the node matches (anchors ignored).
-func gen(re *syntax.Regexp, rng *rand.Rand, b *strings.Builder) {
-	switch re.Op {
-	case syntax.OpLiteral:
-		for _, r := range re.Rune {
-			if re.Flags&syntax.FoldCase != 0 && rng.IntN(2) == 0 {
-				r = []rune(strings.ToUpper(string(r)))[0]
-			}
-			b.WriteRune(r)
-		}
-	case syntax.OpCharClass:
-		var rs []rune
-		for i := 0; i+1 < len(re.Rune); i += 2 {
-			for r := re.Rune[i]; r <= re.Rune[i+1] && r < re.Rune[i]+20; r++ {
-				rs = append(rs, r)
-			}
-		}
-		if len(rs) > 0 {
-			b.WriteRune(rs[rng.IntN(len(rs))])
-		}
-	case syntax.OpAnyCharNotNL, syntax.OpAnyChar:
-		b.WriteByte("xyz ;/"[rng.IntN(6)])
-	case syntax.OpCapture:
-		gen(re.Sub[0], rng, b)
-	case syntax.OpStar, syntax.OpPlus, syntax.OpQuest, syntax.OpRepeat:
-		lo, hi := 0, 3
-		switch re.Op {
-		case syntax.OpPlus:
-			lo = 1
-		case syntax.OpQuest:
-			hi = 1
-		case syntax.OpRepeat:
-			lo, hi = re.Min, max(re.Max, re.Min+2)
-		}
-		for range lo + rng.IntN(hi-lo+1) {
-			gen(re.Sub[0], rng, b)
-		}
-	case syntax.OpConcat:
-		for _, s := range re.Sub {
-			gen(s, rng, b)
-		}
-	case syntax.OpAlternate:
-		gen(re.Sub[rng.IntN(len(re.Sub))], rng, b)
-	}
-}
+var junk = []string{"", "Mozilla/5.0 (", "; ", "chrome/x ", "IE", "op", "\u212a", "AppleWebKit/", "\r", "x\u2028y", "\n", "\xff", "Win 3\u00e91", "Win 3\u212a"}
 
 // samples returns texts around generated matches of expr.
 func samples(t *testing.T, expr string, rng *rand.Rand, n int) []string {
-	tree, err := syntax.Parse(expr, syntax.Perl)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []string
-	junk := []string{"", "Mozilla/5.0 (", "; ", "chrome/x ", "IE", "op", "\u212a", "AppleWebKit/"}
-	for range n {
-		var b strings.Builder
-		b.WriteString(junk[rng.IntN(len(junk))])
-		gen(tree, rng, &b)
-		b.WriteString(junk[rng.IntN(len(junk))])
-		if rng.IntN(3) == 0 {
-			gen(tree, rng, &b)
-		}
-		s := b.String()
-		if rng.IntN(4) == 0 {
-			s = strings.ToUpper(s)
-		}
-		out = append(out, s)
+	out := uamatchtest.Surround(expr, rng, n, junk)
+	if out == nil {
+		t.Fatalf("%q does not parse", expr)
 	}
 	return out
 }
@@ -213,8 +173,20 @@ func TestMatcherAgreesWithRegexp(t *testing.T) {
 			t.Errorf("%q: no sample matched; the test proves nothing", p.expr)
 		}
 	}
-	if m, _ := CompileMatcher(`^(Luminary)/(\d+)`, JavaFlags{}); m.Strategy() != "full" {
-		t.Errorf("anchored pattern: strategy %s, want full", m.Strategy())
+	if m, _ := CompileMatcher(`^(Luminary)/(\d+)`, JavaFlags{}); m.Strategy() != "full start-bytes" {
+		t.Errorf("anchored pattern: strategy %s, want full start-bytes", m.Strategy())
+	}
+	if m, _ := CompileMatcher(`(?:\bx|y)z`, JavaFlags{}); !strings.Contains(m.Strategy(), "(1 searched)") {
+		t.Errorf("word boundary at the start of a branch: strategy %s, want that branch searched", m.Strategy())
+	}
+	if m, _ := CompileMatcher(`\bxz`, JavaFlags{}); m.Strategy() != "full" {
+		t.Errorf("word boundary at the start: strategy %s, want full", m.Strategy())
+	}
+	if m, _ := CompileMatcher(`(Bolt|Chrome)/(\d+)`, JavaFlags{}); !strings.HasPrefix(m.Strategy(), "prefix+window branches 2") {
+		t.Errorf("leading alternation: strategy %s, want prefix+window branches 2", m.Strategy())
+	}
+	if m, _ := CompileMatcher(`(bot|google(^tv)|yahoo)`, JavaFlags{}); !strings.HasPrefix(m.Strategy(), "prefix") {
+		t.Errorf("assertion after the first character: strategy %s, want prefix", m.Strategy())
 	}
 	if m, _ := CompileMatcher(`(?:CriOS|Chrome)\/(\d+)`, JavaFlags{CaseInsensitive: true}); !strings.HasPrefix(m.Strategy(), "prefix+window") {
 		t.Errorf("version pattern: strategy %s, want prefix+window", m.Strategy())
@@ -230,7 +202,7 @@ func TestRequiredLiteralsSound(t *testing.T) {
 		if p.ci {
 			continue
 		}
-		lits, ok := RequiredLiterals(p.expr)
+		sets, ok := RequiredLiterals(p.expr)
 		if !ok {
 			continue
 		}
@@ -240,28 +212,32 @@ func TestRequiredLiteralsSound(t *testing.T) {
 			if !re.MatchString(s) {
 				continue
 			}
-			found := false
-			for _, l := range lits {
-				found = found || strings.Contains(s, l)
-			}
-			if !found {
-				t.Fatalf("%q matches %q, which contains none of %q", p.expr, s, lits)
+			for _, lits := range sets {
+				found := false
+				for _, l := range lits {
+					found = found || strings.Contains(s, l)
+				}
+				if !found {
+					t.Fatalf("%q matches %q, which contains none of %q", p.expr, s, lits)
+				}
 			}
 		}
 	}
 	if useful < 5 {
 		t.Errorf("only %d patterns had required literals", useful)
 	}
-	want := map[string][]string{
-		`(SeaMonkey|Camino)/(\d+)`:      {"Camino/", "SeaMonkey/"},
-		`(Pale[Mm]oon)/(\d+)`:           {"PaleMoon/", "Palemoon/"},
-		`Mobile.*(Firefox)/(\d+)`:       {"Firefox/"},
-		`(\d+)\.(\d+)`:                  {"."},
-		`(Windows (?:NT 5\.2|NT 5\.1))`: {"Windows NT 5.1", "Windows NT 5.2"},
+	want := map[string][][]string{
+		`(SeaMonkey|Camino)/(\d+)`:           {{"Camino/", "SeaMonkey/"}},
+		`(Pale[Mm]oon)/(\d+)`:                {{"PaleMoon/", "Palemoon/"}},
+		`Mobile.*(Firefox)/(\d+)`:            {{"Firefox/"}, {"Mobile"}},
+		`(\d+)\.(\d+)`:                       {{"."}},
+		`(Windows (?:NT 5\.2|NT 5\.1))`:      {{"Windows NT 5.1", "Windows NT 5.2"}},
+		`(bot|google(^tv)|yahoo)`:            {{"bot", "googletv", "yahoo"}}, // the google branch cannot match at all
+		`(iPod|iPhone|iPad);.*CPU.*OS (\d+)`: {{"iPad;", "iPhone;", "iPod;"}, {"CPU"}, {"OS "}},
 	}
 	for expr, w := range want {
 		got, ok := RequiredLiterals(expr)
-		if !ok || !slices.Equal(got, w) {
+		if !ok || !slices.EqualFunc(got, w, func(a, b []string) bool { return slices.Equal(a, b) }) {
 			t.Errorf("RequiredLiterals(%q) = %q, %v; want %q", expr, got, ok, w)
 		}
 	}
