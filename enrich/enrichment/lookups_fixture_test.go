@@ -87,12 +87,8 @@ func TestLookupKindsFixtures(t *testing.T) {
 				}
 				doc = pointSQLAt(t, doc, pg)
 			}
-			var enabled []string
-			for _, e := range fx.enabled(t) {
-				enabled = append(enabled, e)
-			}
 			dependsOnPending := ""
-			for _, e := range enabled {
+			for _, e := range fx.enabled(t) {
 				if pending[e] {
 					dependsOnPending = e
 				}
