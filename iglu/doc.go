@@ -36,7 +36,16 @@
 // instance-iglu-only 1-0-0), resolver-config 1-0-0..1-0-3,
 // com.snowplowanalytics.snowplow/contexts 1-0-0 and 1-0-1, unstruct_event
 // 1-0-0, duplicate 1-0-0 and payload_data 1-0-0..1-0-4 (from the tracker
-// protocol). HTTP registries are read with
+// protocol), and, so that enrichments load and their output validates with
+// no network, the enrichments bundle 1-0-0, every enrichment config schema
+// version R108's enrichment parsers or furrow's loader accept (anon_ip,
+// ip_lookups 2-0-x, ua_parser_config, referer_parser, campaign_attribution,
+// event_fingerprint_config, pii_enrichment_config, api_request and
+// sql_query configs, …) and the entities they emit (ua_parser_context,
+// com.iab.snowplow/spiders_and_robots, org.ietf/http_cookie and
+// http_header, org.openweathermap/weather, pii_transformation,
+// parent_event); embedded_enrichments_test.go lists them all and compares
+// each with Iglu Central's copy. HTTP registries are read with
 // GET {uri}/schemas/vendor/name/format/M-R-A and the "apikey" header;
 // 404, 403 and 410 mean "not here", network errors, 5xx and 429 are retried.
 // See Resolver for the lookup order and cache.
