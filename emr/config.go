@@ -380,10 +380,15 @@ func Parse(b []byte, source string) (*Config, error) {
 		return nil, fmt.Errorf("config %s: %w", source, err)
 	}
 	c := &Config{}
-	lines := map[int]string{}
+	w := &keyWalk{lines: map[int]string{}, budget: maxWalkNodes}
 	if len(root.Content) > 0 {
-		checkKeys(root.Content[0], reflect.TypeOf(c).Elem(), "", lines, &errs)
+		w.check(root.Content[0], reflect.TypeOf(c).Elem(), "")
 	}
+	if w.budget < 0 {
+		return nil, fmt.Errorf("config %s: more than %d nodes once aliases are expanded", source, maxWalkNodes)
+	}
+	errs = append(errs, w.errs...)
+	lines := w.lines
 	if err := root.Decode(c); err != nil {
 		var te *yaml.TypeError
 		if errors.As(err, &te) {
@@ -404,9 +409,24 @@ func Parse(b []byte, source string) (*Config, error) {
 
 var unmarshalerType = reflect.TypeOf((*yaml.Unmarshaler)(nil)).Elem()
 
-// checkKeys reports every mapping key of n that t has no field for, with
-// its dotted path, and records the path of each value's line.
-func checkKeys(n *yaml.Node, t reflect.Type, path string, lines map[int]string, errs *[]error) {
+// maxWalkNodes bounds the nodes checkKeys visits: aliases can make a small
+// document expand exponentially.
+const maxWalkNodes = 100000
+
+// keyWalk checks a document's keys against the Config type.
+type keyWalk struct {
+	lines  map[int]string // line → the dotted key of the value there
+	errs   []error
+	budget int
+}
+
+// check reports every mapping key of n that t has no field for, with its
+// dotted path, and records the path of each value's line.
+func (w *keyWalk) check(n *yaml.Node, t reflect.Type, path string) {
+	if w.budget--; w.budget < 0 {
+		return
+	}
+	lines, errs := w.lines, &w.errs
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
@@ -439,7 +459,7 @@ func checkKeys(n *yaml.Node, t reflect.Type, path string, lines map[int]string, 
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := n.Content[i], n.Content[i+1]
 			if k.Value == "<<" { // merge key
-				checkKeys(v, t, path, lines, errs)
+				w.check(v, t, path)
 				continue
 			}
 			p := join(path, k.Value)
@@ -452,21 +472,21 @@ func checkKeys(n *yaml.Node, t reflect.Type, path string, lines map[int]string, 
 				*errs = append(*errs, fmt.Errorf("%s (line %d): unknown key%s; %s takes %s", p, k.Line, hint, orRoot(path), strings.Join(names, ", ")))
 				continue
 			}
-			checkKeys(v, ft, p, lines, errs)
+			w.check(v, ft, p)
 		}
 	case reflect.Map:
 		if n.Kind != yaml.MappingNode {
 			return
 		}
 		for i := 0; i+1 < len(n.Content); i += 2 {
-			checkKeys(n.Content[i+1], t.Elem(), join(path, n.Content[i].Value), lines, errs)
+			w.check(n.Content[i+1], t.Elem(), join(path, n.Content[i].Value))
 		}
 	case reflect.Slice:
 		if n.Kind != yaml.SequenceNode {
 			return
 		}
 		for i, c := range n.Content {
-			checkKeys(c, t.Elem(), path+"["+strconv.Itoa(i)+"]", lines, errs)
+			w.check(c, t.Elem(), path+"["+strconv.Itoa(i)+"]")
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/furrowdata/furrow/storage/s3"
 )
@@ -301,4 +302,35 @@ func readSampleF(f *testing.F) []byte {
 		f.Fatal(err)
 	}
 	return b
+}
+
+func TestParseAliasBomb(t *testing.T) {
+	doc := "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
+	prev := "a"
+	for i := range 8 {
+		name := string(rune('b' + i))
+		doc += name + ": &" + name + " [*" + prev + ", *" + prev + ", *" + prev + ", *" + prev + ", *" + prev + ", *" + prev + ", *" + prev + ", *" + prev + ", *" + prev + ", *" + prev + "]\n"
+		prev = name
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := Parse([]byte("aws:\n  emr:\n    configuration:\n"+indent(doc)), "bomb.yml")
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Fatal("an alias bomb parsed")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Parse did not return within 10s on an alias bomb")
+	}
+}
+
+func indent(s string) string {
+	var b strings.Builder
+	for _, l := range strings.Split(strings.TrimRight(s, "\n"), "\n") {
+		b.WriteString("      " + l + "\n")
+	}
+	return b.String()
 }
