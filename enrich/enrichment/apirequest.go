@@ -76,7 +76,6 @@ type apiEnrichment struct {
 	outputs       []apiOutput
 	ignoreOnError bool
 	client        *http.Client
-	keyRes        map[string]*regexp.Regexp // {{ key }} of each substitutable input key
 	cache         *lru.Cache[string, apiResponse]
 	group         singleflight.Group
 }
@@ -84,16 +83,9 @@ type apiEnrichment struct {
 // apiKeyRe is the key syntax R108 substituted (others were left alone).
 var apiKeyRe = regexp.MustCompile(`^[a-zA-Z0-9_-]+$`)
 
-// apiKeyPattern matches the placeholder of key: "{{" key "}}" with spaces
-// allowed inside the braces (HttpApi.replace).
-func apiKeyPattern(key string) *regexp.Regexp {
-	return regexp.MustCompile(`\{\{ *` + regexp.QuoteMeta(key) + ` *\}\}`)
-}
-
 func newAPIRequest(cfg *APIRequestConfig, env *Env) (APIRequest, error) {
 	h := cfg.API.HTTP
-	a := &apiEnrichment{method: h.Method, uri: h.URI, ignoreOnError: cfg.IgnoreOnError != nil && *cfg.IgnoreOnError,
-		client: env.HTTPClient, keyRes: map[string]*regexp.Regexp{}}
+	a := &apiEnrichment{method: h.Method, uri: h.URI, ignoreOnError: cfg.IgnoreOnError != nil && *cfg.IgnoreOnError, client: env.HTTPClient}
 	for i, in := range cfg.Inputs {
 		where := fmt.Sprintf("parameters.inputs[%d]", i)
 		ai, err := compileEventInput(in.EventInput, where)
@@ -101,9 +93,7 @@ func newAPIRequest(cfg *APIRequestConfig, env *Env) (APIRequest, error) {
 			return nil, err
 		}
 		ai.key = in.Key
-		if apiKeyRe.MatchString(in.Key) {
-			a.keyRes[in.Key] = apiKeyPattern(in.Key)
-		} else if env.Logger != nil {
+		if !apiKeyRe.MatchString(in.Key) && env.Logger != nil {
 			env.Logger.Warn("API request input key is never substituted (R108 allowed only [a-zA-Z0-9_-])", "key", in.Key)
 		}
 		a.inputs = append(a.inputs, ai)
@@ -202,19 +192,9 @@ func (l *lookupEntities) of(f event.Field) []*lookup.Entity {
 		if !l.haveDerived {
 			l.haveDerived = true
 			for _, raw := range l.in.Derived {
-				v, err := jsonpath.Parse(string(raw))
-				if err != nil || v.Kind != jsonpath.Object {
-					continue
+				if schema, ok := lookup.SchemaOf(raw); ok {
+					l.derived = append(l.derived, &lookup.Entity{Schema: schema, Envelope: raw})
 				}
-				s := v.Get("schema")
-				if s == nil || s.Kind != jsonpath.String {
-					continue
-				}
-				ent := &lookup.Entity{Schema: s.Str}
-				if d := v.Get("data"); d != nil {
-					ent.Raw = []byte(jsonpath.Render(d))
-				}
-				l.derived = append(l.derived, ent)
 			}
 		}
 		return l.derived
@@ -240,11 +220,11 @@ func (l *lookupEntities) of(f event.Field) []*lookup.Entity {
 // missing (R108's None).
 func (in *apiInput) value(e *event.Event, ents *lookupEntities) (*jsonpath.Value, bool) {
 	ent := lookup.FirstData(ents.of(in.json), in.prefix)
-	if ent == nil || ent.Raw == nil {
+	if ent == nil {
 		return nil, false
 	}
 	data, err := ent.Data()
-	if err != nil {
+	if err != nil || data == nil {
 		return nil, false
 	}
 	v := lookup.Wrap(in.path.Query(data))
@@ -354,15 +334,60 @@ func formEncode(s string) string {
 	return b.String()
 }
 
-// buildURL is HttpApi.buildUrl: ok is false when a placeholder remains.
+// buildURL is HttpApi.buildUrl: every "{{ key }}" (spaces allowed inside
+// the braces) of a key in the context is replaced by the form-encoded
+// value; ok is false when a brace remains. (One scan is equivalent to
+// R108's replaceAll per key because encoded values contain no braces.)
 func (a *apiEnrichment) buildURL(ctx []kv) (string, bool) {
-	u := a.uri
-	for _, p := range ctx {
-		if re := a.keyRes[p.k]; re != nil {
-			u = re.ReplaceAllLiteralString(u, formEncode(p.v))
+	t := a.uri
+	var b strings.Builder
+	b.Grow(len(t) + 32)
+	i := 0
+	for i < len(t) {
+		j := strings.Index(t[i:], "{{")
+		if j < 0 {
+			b.WriteString(t[i:])
+			break
+		}
+		b.WriteString(t[i : i+j])
+		i += j
+		k := i + 2
+		for k < len(t) && t[k] == ' ' {
+			k++
+		}
+		start := k
+		for k < len(t) && isAPIKeyChar(t[k]) {
+			k++
+		}
+		key := t[start:k]
+		for k < len(t) && t[k] == ' ' {
+			k++
+		}
+		if key != "" && strings.HasPrefix(t[k:], "}}") {
+			if v, ok := lookupKV(ctx, key); ok {
+				b.WriteString(formEncode(v))
+				i = k + 2
+				continue
+			}
+		}
+		b.WriteByte('{')
+		i++
+	}
+	u := b.String()
+	return u, !strings.ContainsAny(u, "{}")
+}
+
+func isAPIKeyChar(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-'
+}
+
+func lookupKV(m []kv, k string) (string, bool) {
+	for _, p := range m {
+		if p.k == k {
+			return p.v, true
 		}
 	}
-	return u, !strings.ContainsAny(u, "{}")
+	return "", false
 }
 
 // buildBody is HttpApi.buildBody: the context as a JSON object, its keys in

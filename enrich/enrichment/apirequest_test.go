@@ -269,8 +269,16 @@ func FuzzAPIURITemplate(f *testing.F) {
 	f.Add("http://h/{{a}", "{{a}}", "}")
 	f.Add("https://h:8080/{{b}}{{a}}", "é€😀", "")
 	f.Fuzz(func(t *testing.T, tmpl, va, vb string) {
-		a := &apiEnrichment{uri: tmpl, keyRes: map[string]*regexp.Regexp{"a": apiKeyPattern("a"), "b": apiKeyPattern("b")}}
+		a := &apiEnrichment{uri: tmpl}
 		u, ok := a.buildURL([]kv{{"a", va}, {"b", vb}})
+		// The reference: R108's replaceAll of \{\{\ *key\ *\}\} per key.
+		ref := tmpl
+		for _, p := range []kv{{"a", va}, {"b", vb}} {
+			ref = regexp.MustCompile(`\{\{ *`+p.k+` *\}\}`).ReplaceAllLiteralString(ref, formEncode(p.v))
+		}
+		if u != ref {
+			t.Fatalf("buildURL(%q) = %q, R108 built %q", tmpl, u, ref)
+		}
 		if ok && strings.ContainsAny(u, "{}") {
 			t.Fatalf("buildURL(%q) = %q reported complete with braces left", tmpl, u)
 		}
@@ -287,4 +295,25 @@ func FuzzAPIURITemplate(f *testing.F) {
 			}
 		}
 	})
+}
+
+// BenchmarkAPIRequestCached measures an event whose lookup is a cache hit
+// (template context, URL building, LRU) against the peer's API mock.
+//
+//	go test -run '^$' -bench BenchmarkAPIRequestCached -benchmem ./enrich/enrichment
+func BenchmarkAPIRequestCached(b *testing.B) {
+	mock := testservers.StartAPIMock(b)
+	a := newAPIForTest(b, apiParams(mock.URL, ""))
+	in := apiLookupInput(b, "www.psychicbazaar.com", "Windows 7", "large", "unsure")
+	ctx := context.Background()
+	if _, err := a.APIContexts(ctx, in); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := a.APIContexts(ctx, in); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
 }

@@ -156,23 +156,59 @@ func CriterionPrefix(s string) (prefix string, ok bool) {
 }
 
 // Entity is one self-describing JSON of an event: its schema URI and its
-// data (parsed on first use).
+// data, given either as Raw (the data itself) or as Envelope (the whole
+// {"schema", "data"} document), parsed on first use.
 type Entity struct {
-	Schema string
-	Raw    []byte // the data as JSON
-	data   *jsonpath.Value
-	err    error
-	parsed bool
+	Schema   string
+	Raw      []byte
+	Envelope []byte
+	data     *jsonpath.Value
+	err      error
+	parsed   bool
 }
 
-// Data returns the entity's data parsed (nil with an error when it is not
-// JSON).
+// Data returns the entity's data parsed: nil without error when an
+// envelope has no "data" member (R108's JNothing), nil with an error when
+// it is not JSON.
 func (e *Entity) Data() (*jsonpath.Value, error) {
 	if !e.parsed {
-		e.data, e.err = jsonpath.Parse(string(e.Raw))
 		e.parsed = true
+		if e.Raw != nil {
+			e.data, e.err = jsonpath.Parse(string(e.Raw))
+		} else if e.Envelope != nil {
+			var doc *jsonpath.Value
+			if doc, e.err = jsonpath.Parse(string(e.Envelope)); e.err == nil {
+				e.data = doc.Get("data")
+			}
+		}
 	}
 	return e.data, e.err
+}
+
+// SchemaOf returns the "schema" string of a self-describing JSON document
+// (ok false when it has none): a fast path for the compact documents
+// enrichments produce, else a full parse.
+func SchemaOf(doc []byte) (string, bool) {
+	const lead = `{"schema":"`
+	if len(doc) > len(lead) && string(doc[:len(lead)]) == lead {
+		for i := len(lead); i < len(doc); i++ {
+			switch doc[i] {
+			case '"':
+				return string(doc[len(lead):i]), true
+			case '\\':
+				i = len(doc) // escapes: take the slow path
+			}
+		}
+	}
+	v, err := jsonpath.Parse(string(doc))
+	if err != nil {
+		return "", false
+	}
+	s := v.Get("schema")
+	if s == nil || s.Kind != jsonpath.String {
+		return "", false
+	}
+	return s.Str, true
 }
 
 // FirstData returns the entity of the first entity whose schema URI starts
