@@ -13,9 +13,9 @@ import (
 
 func iabTestAssets(dir string) map[string]string {
 	return map[string]string{
-		"ipFile":               filepath.Join(dir, "ip_exclude.txt"),
-		"includeUseragentFile": filepath.Join(dir, "include.txt"),
-		"excludeUseragentFile": filepath.Join(dir, "exclude.txt"),
+		"ipFile":               filepath.Join(dir, "ip_exclude_current_cidr.txt"),
+		"includeUseragentFile": filepath.Join(dir, "include_current.txt"),
+		"excludeUseragentFile": filepath.Join(dir, "exclude_current.txt"),
 	}
 }
 

@@ -59,8 +59,8 @@ func TestR108KindsOnSample(t *testing.T) {
 			`{"mapping":"static","fields":{"mktMedium":["utm_medium"],"mktSource":["utm_source"],"mktTerm":["utm_term"],"mktContent":["utm_content"],"mktCampaign":["utm_campaign"]}}`),
 		conf(sp+"/event_fingerprint_config/jsonschema/1-0-1", sp, "event_fingerprint_config", `{"excludeParameters":["eid","stm","dtm"],"hashAlgorithm":"SHA1"}`),
 		conf(spe+"/iab_spiders_and_robots_enrichment/jsonschema/1-0-0", sp, "iab_spiders_and_robots_enrichment",
-			`{"ipFile":{"database":"ip_exclude.txt","uri":"`+iabDir+`"},"excludeUseragentFile":{"database":"exclude.txt","uri":"`+iabDir+`"},`+
-				`"includeUseragentFile":{"database":"include.txt","uri":"`+iabDir+`"}}`),
+			`{"ipFile":{"database":"ip_exclude_current_cidr.txt","uri":"`+iabDir+`"},"excludeUseragentFile":{"database":"exclude_current.txt","uri":"`+iabDir+`"},`+
+				`"includeUseragentFile":{"database":"include_current.txt","uri":"`+iabDir+`"}}`),
 		conf(sp+"/cookie_extractor_config/jsonschema/1-0-0", sp, "cookie_extractor_config", `{"cookies":["sp"]}`),
 		conf(spe+"/http_header_extractor_config/jsonschema/1-0-0", sp, "http_header_extractor_config", `{"headersPattern":"X-Forwarded-For"}`),
 	}, ",") + `]}`
