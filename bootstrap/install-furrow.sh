@@ -220,8 +220,8 @@ fi
 "$furrow" emr worker-config "${config_args[@]}" >"$tmp/worker.yml"
 install_file "$tmp/worker.yml" "$worker_config" 0640 "root:$user"
 
-"$furrow" emr systemd-unit --user "$user" --binary "$bin_path" --config "$worker_config" \
-  --spill-dir "$spill_dir" --memory-total "${mem_kb}KiB" >"$tmp/furrow-worker.service"
+"$furrow" emr systemd-unit --user "$user" --binary "$bin_path" --worker-config "$tmp/worker.yml" \
+  --memory-total "${mem_kb}KiB" >"$tmp/furrow-worker.service"
 install_file "$tmp/furrow-worker.service" "$unit_path" 0644 root:root
 
 if [ "$installed" = 1 ]; then

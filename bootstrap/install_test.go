@@ -271,7 +271,8 @@ func TestInstallScript(t *testing.T) {
 		t.Errorf("worker.yml: %+v", w)
 	}
 	unit := string(n.read("etc/systemd/system/furrow-worker.service"))
-	for _, want := range []string{"User=furrow\n", "ExecStart=/usr/local/bin/furrow worker --config /etc/furrow/worker.yml\n",
+	for _, want := range []string{"User=furrow\n",
+		"ExecStart=/usr/local/bin/furrow worker --listen 0.0.0.0:7447 --gossip 0.0.0.0:7946 --join ip-10-0-1-23.eu-west-1.compute.internal:7946 --tls-bundle /etc/furrow/tls/bundle.zip ",
 		"Restart=on-failure\n", "StandardOutput=journal\n", "LimitNOFILE=1048576\n",
 		fmt.Sprintf("MemoryHigh=%dM\n", size.MemoryHigh>>20), fmt.Sprintf("MemoryMax=%dM\n", size.MemoryMax>>20)} {
 		if !strings.Contains(unit, want) {
@@ -311,7 +312,7 @@ func TestInstallScript(t *testing.T) {
 		t.Errorf("re-run did not just make sure the worker runs:\n%s\n%s", out, calls)
 	}
 
-	// A changed seed changes worker.yml: restart, but no daemon-reload.
+	// A changed seed changes worker.yml and the unit: reload and restart.
 	out, calls, ok = n.run("--binary", "s3://release/furrow-linux-amd64", "--tls-bundle", "s3://release/certs/my-certs.zip", "--seed", "master.example.internal")
 	if !ok {
 		t.Fatalf("seed override failed:\n%s", out)
@@ -319,7 +320,10 @@ func TestInstallScript(t *testing.T) {
 	if w, _ := ParseWorkerConfig(n.read("etc/furrow/worker.yml")); len(w.Join) != 1 || w.Join[0] != "master.example.internal:7946" {
 		t.Errorf("seed override: join %v", w.Join)
 	}
-	if !strings.Contains(calls, "systemctl restart furrow-worker.service") || strings.Contains(calls, "daemon-reload") {
+	if !strings.Contains(string(n.read("etc/systemd/system/furrow-worker.service")), "--join master.example.internal:7946 ") {
+		t.Error("seed override: the unit's ExecStart does not carry the new seed")
+	}
+	if !strings.Contains(calls, "systemctl restart furrow-worker.service") || !strings.Contains(calls, "daemon-reload") {
 		t.Errorf("seed override calls:\n%s", calls)
 	}
 

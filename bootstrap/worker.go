@@ -25,7 +25,8 @@ var unitTemplate string
 
 // WorkerConfig is /etc/furrow/worker.yml: its keys mirror `furrow worker`'s
 // flags (--listen, --gossip, --join, --tls-bundle, --metrics, --spill-dir,
-// --memory-budget), read with `furrow worker --config FILE`.
+// --memory-budget). The unit starts the worker with exactly these flags
+// (Args), so the file is what the node runs with.
 type WorkerConfig struct {
 	Listen       string   `yaml:"listen"`
 	Gossip       string   `yaml:"gossip"`
@@ -46,6 +47,19 @@ func ParseWorkerConfig(b []byte) (WorkerConfig, error) {
 		return WorkerConfig{}, fmt.Errorf("worker config: %w", err)
 	}
 	return w, w.Validate()
+}
+
+// Args are the `furrow worker` flags the config stands for.
+func (w WorkerConfig) Args() []string {
+	args := []string{"--listen", w.Listen, "--gossip", w.Gossip, "--join", strings.Join(w.Join, ","), "--tls-bundle", w.TLSBundle}
+	if w.Metrics != "" {
+		args = append(args, "--metrics", w.Metrics)
+	}
+	args = append(args, "--spill-dir", w.SpillDir)
+	if w.MemoryBudget != "" {
+		args = append(args, "--memory-budget", w.MemoryBudget)
+	}
+	return args
 }
 
 // Validate reports every bad key.
@@ -142,7 +156,7 @@ func RenderWorkerConfig(p WorkerParams) ([]byte, error) {
 	}
 	var b bytes.Buffer
 	b.WriteString("# /etc/furrow/worker.yml, written by install-furrow.sh (the EMR bootstrap action).\n")
-	b.WriteString("# Read by `furrow worker --config`; its keys mirror the worker's flags.\n")
+	b.WriteString("# Its keys mirror `furrow worker`'s flags; furrow-worker.service runs the worker with them.\n")
 	fmt.Fprintf(&b, "# node role: %s; job flow: %s; seed: the master's private DNS name.\n", orDash(p.Role), orDash(p.JobFlowID))
 	b.Write(body)
 	return b.Bytes(), nil
@@ -165,9 +179,17 @@ func sizeString(n int64) string {
 
 // UnitParams are what furrow-worker.service is made of.
 type UnitParams struct {
-	User, Binary, Config, SpillDir string
-	Sizing                         Sizing
-	LogLevel                       string
+	User, Binary string
+	// Worker is the node's worker.yml: the unit passes it as flags.
+	Worker   WorkerConfig
+	Sizing   Sizing
+	LogLevel string
+}
+
+// unitData is what the template sees.
+type unitData struct {
+	UnitParams
+	ExecStart string
 }
 
 // RenderUnit renders the systemd unit of the worker: restart on failure,
@@ -176,9 +198,13 @@ type UnitParams struct {
 // the spill folder.
 func RenderUnit(p UnitParams) ([]byte, error) {
 	var errs []error
-	for _, f := range []struct{ key, v string }{{"user", p.User}, {"binary", p.Binary}, {"config", p.Config}, {"spill dir", p.SpillDir}} {
-		if f.v == "" || strings.ContainsAny(f.v, " \t\n\"'\\%$") {
-			errs = append(errs, fmt.Errorf("%s: %q is empty or has characters a unit file would need quoted", f.key, f.v))
+	if err := p.Worker.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	args := append([]string{p.Binary, "worker"}, p.Worker.Args()...)
+	for _, f := range append([]string{p.User}, args...) {
+		if f == "" || strings.ContainsAny(f, " \t\n\"'\\%$;") {
+			errs = append(errs, fmt.Errorf("%q is empty or has characters a unit file would need quoted", f))
 		}
 	}
 	if p.Sizing.MemoryMax <= 0 || p.Sizing.MemoryHigh <= 0 {
@@ -195,7 +221,7 @@ func RenderUnit(p UnitParams) ([]byte, error) {
 		return nil, err
 	}
 	var b bytes.Buffer
-	if err := t.Execute(&b, p); err != nil {
+	if err := t.Execute(&b, unitData{UnitParams: p, ExecStart: strings.Join(args, " ")}); err != nil {
 		return nil, err
 	}
 	return b.Bytes(), nil

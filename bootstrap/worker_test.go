@@ -67,16 +67,31 @@ func TestWorkerConfigRoundTrip(t *testing.T) {
 	}
 }
 
+func testWorker(t *testing.T, spill string) WorkerConfig {
+	t.Helper()
+	b, err := RenderWorkerConfig(WorkerParams{Seed: "ip-10-0-1-23.eu-west-1.compute.internal", GossipPort: 7946, ShufflePort: 7447, MetricsPort: 9464,
+		TLSBundle: "/etc/furrow/tls/bundle.zip", SpillDir: spill, MemoryBudget: 8 << 30})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := ParseWorkerConfig(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
 func TestRenderUnit(t *testing.T) {
 	s, _ := SizeFor(16<<30, 0)
-	b, err := RenderUnit(UnitParams{User: "furrow", Binary: "/usr/local/bin/furrow", Config: "/etc/furrow/worker.yml", SpillDir: "/mnt/furrow/spill", Sizing: s})
+	b, err := RenderUnit(UnitParams{User: "furrow", Binary: "/usr/local/bin/furrow", Worker: testWorker(t, "/mnt/furrow/spill"), Sizing: s})
 	if err != nil {
 		t.Fatal(err)
 	}
 	unit := string(b)
 	for _, want := range []string{
 		"User=furrow\n", "Group=furrow\n",
-		"ExecStart=/usr/local/bin/furrow worker --config /etc/furrow/worker.yml\n",
+		"ExecStart=/usr/local/bin/furrow worker --listen 0.0.0.0:7447 --gossip 0.0.0.0:7946 --join ip-10-0-1-23.eu-west-1.compute.internal:7946 " +
+			"--tls-bundle /etc/furrow/tls/bundle.zip --metrics 0.0.0.0:9464 --spill-dir /mnt/furrow/spill --memory-budget 8192MiB\n",
 		"Restart=on-failure\n", "StandardOutput=journal\n", "StandardError=journal\n",
 		"LimitNOFILE=1048576\n", "MemoryHigh=12288M\n", "MemoryMax=13926M\n",
 		"ReadWritePaths=/mnt/furrow/spill\n", "WantedBy=multi-user.target\n",
@@ -85,7 +100,7 @@ func TestRenderUnit(t *testing.T) {
 			t.Errorf("unit lacks %q", want)
 		}
 	}
-	if _, err := RenderUnit(UnitParams{User: "furrow", Binary: "/usr/local/bin/fur row", Config: "/c", SpillDir: "/s", Sizing: s}); err == nil {
+	if _, err := RenderUnit(UnitParams{User: "furrow", Binary: "/usr/local/bin/fur row", Worker: testWorker(t, "/s"), Sizing: s}); err == nil {
 		t.Error("a path with a space accepted")
 	}
 
@@ -97,7 +112,7 @@ func TestRenderUnit(t *testing.T) {
 	}
 	dir := t.TempDir()
 	sh, _ := exec.LookPath("sh")
-	b, err = RenderUnit(UnitParams{User: "root", Binary: sh, Config: "/etc/furrow/worker.yml", SpillDir: dir, Sizing: s})
+	b, err = RenderUnit(UnitParams{User: "root", Binary: sh, Worker: testWorker(t, dir), Sizing: s})
 	if err != nil {
 		t.Fatal(err)
 	}

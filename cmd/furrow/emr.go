@@ -210,22 +210,30 @@ func runEMRSystemdUnit(_ context.Context, args []string) error {
 	var p bootstrap.UnitParams
 	fs.StringVar(&p.User, "user", emr.DefaultUser, "the user the worker runs as")
 	fs.StringVar(&p.Binary, "binary", emr.DefaultBinary, "the furrow binary")
-	fs.StringVar(&p.Config, "config", emr.DefaultWorkerConfig, "the worker's config")
-	fs.StringVar(&p.SpillDir, "spill-dir", emr.DefaultSpillDir, "the worker's spill folder (the only writable path)")
+	workerConfig := fs.String("worker-config", emr.DefaultWorkerConfig, "the node's worker.yml (from `furrow emr worker-config`): the unit runs the worker with its flags")
 	fs.StringVar(&p.LogLevel, "log-level", "INFO", "FURROW_LOG_LEVEL of the worker")
-	var total, budget int64
+	var total int64
 	fs.Var(sizeFlag{&total}, "memory-total", "the node's memory (e.g. 16318480KiB)")
-	fs.Var(sizeFlag{&budget}, "memory-budget", "the worker's memory budget, checked against the limits")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	s, err := bootstrap.SizeFor(total, budget)
+	b, err := os.ReadFile(*workerConfig)
 	if err != nil {
+		return err
+	}
+	if p.Worker, err = bootstrap.ParseWorkerConfig(b); err != nil {
+		return fmt.Errorf("%s: %w", *workerConfig, err)
+	}
+	var budget int64
+	if p.Worker.MemoryBudget != "" {
+		if budget, err = pipeline.ParseSize(p.Worker.MemoryBudget); err != nil {
+			return err
+		}
+	}
+	if p.Sizing, err = bootstrap.SizeFor(total, budget); err != nil {
 		return usageError{err}
 	}
-	p.Sizing = s
-	b, err := bootstrap.RenderUnit(p)
-	if err != nil {
+	if b, err = bootstrap.RenderUnit(p); err != nil {
 		return usageError{err}
 	}
 	_, err = os.Stdout.Write(b)

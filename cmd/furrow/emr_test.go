@@ -131,8 +131,14 @@ func TestEMRCommands(t *testing.T) {
 	if err != nil || !strings.Contains(out, "- master.internal:7946") || !strings.Contains(out, "memory_budget: 4096MiB") {
 		t.Fatalf("worker-config: %v\n%s", err, out)
 	}
-	out, err = capture(t, func() error { return runEMR(ctx, []string{"systemd-unit", "--memory-total", "8GiB"}) })
-	if err != nil || !strings.Contains(out, "MemoryMax=6963M") {
+	wc := filepath.Join(t.TempDir(), "worker.yml")
+	if err := os.WriteFile(wc, []byte(out), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err = capture(t, func() error {
+		return runEMR(ctx, []string{"systemd-unit", "--memory-total", "8GiB", "--worker-config", wc})
+	})
+	if err != nil || !strings.Contains(out, "MemoryMax=6963M") || !strings.Contains(out, "--join master.internal:7946 ") {
 		t.Fatalf("systemd-unit: %v\n%s", err, out)
 	}
 	out, err = capture(t, func() error { return runEMR(ctx, []string{"install-script"}) })
