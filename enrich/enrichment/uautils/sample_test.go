@@ -119,8 +119,10 @@ func TestParseTableErrors(t *testing.T) {
 func TestResolveSource(t *testing.T) {
 	env := map[string]string{}
 	getenv := func(k string) string { return env[k] }
-	if s := ResolveSource("", getenv); s.URI != DefaultPath || s.Origin != "default" {
+	if s := ResolveSource("", getenv); !strings.HasSuffix(s.URI, DefaultPath) || s.Origin != "default" {
 		t.Errorf("default: %+v", s)
+	} else if _, err := LoadFile(s.URI); err != nil {
+		t.Errorf("default table (found from the package directory): %v", err)
 	}
 	env[EnvVar] = "s3://bucket/ua.json"
 	if s := ResolveSource("", getenv); s.URI != "s3://bucket/ua.json" || s.Origin != "env "+EnvVar {
