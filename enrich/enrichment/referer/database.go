@@ -187,3 +187,32 @@ func stringList(t *tree) ([]string, error) {
 	}
 	return out, nil
 }
+
+// Extend returns a copy of the database with one more source: each of its
+// domains maps to it, replacing what the database had (referer_parser
+// 2-0-1's inline "referrers"). Media are those of the later JSON format;
+// parameters are optional. The receiver is not changed.
+func (db *Database) Extend(medium, source string, domains, parameters []string) (*Database, error) {
+	m, ok := mediumOf(medium, formatJSON)
+	if !ok {
+		return nil, fmt.Errorf("%w: medium %q is not one of unknown, internal, search, social, email, paid, chatbot", ErrDatabase, medium)
+	}
+	if len(domains) == 0 {
+		return nil, fmt.Errorf("%w: medium %q source %q: no domains", ErrDatabase, medium, source)
+	}
+	out := &Database{refs: make(map[string]*Referer, len(db.refs)+len(domains)), pathHosts: make(map[string]struct{}, len(db.pathHosts))}
+	for k, v := range db.refs {
+		out.refs[k] = v
+	}
+	for k := range db.pathHosts {
+		out.pathHosts[k] = struct{}{}
+	}
+	ref := &Referer{Medium: m, Source: source, Parameters: append([]string(nil), parameters...)}
+	for _, d := range domains {
+		out.refs[d] = ref
+		if host, _, ok := strings.Cut(d, "/"); ok {
+			out.pathHosts[host] = struct{}{}
+		}
+	}
+	return out, nil
+}

@@ -155,8 +155,10 @@ func TestDatabaseErrors(t *testing.T) {
 func TestResolveSourceAndLoad(t *testing.T) {
 	env := map[string]string{}
 	getenv := func(k string) string { return env[k] }
-	if s := ResolveSource("", getenv); s != (Source{URI: DefaultPath, Origin: "default"}) {
+	if s := ResolveSource("", getenv); !strings.HasSuffix(s.URI, DefaultPath) || s.Origin != "default" {
 		t.Errorf("default: %+v", s)
+	} else if _, err := LoadFile(s.URI); err != nil {
+		t.Errorf("default database (found from the package directory): %v", err)
 	}
 	env[EnvVar] = "s3://b/referers.yml"
 	if s := ResolveSource("", getenv); s != (Source{URI: "s3://b/referers.yml", Origin: "env " + EnvVar}) {
@@ -228,5 +230,28 @@ func TestYAMLAliasBomb(t *testing.T) {
 	_, err := ParseYAML([]byte(b.String()))
 	if !errors.Is(err, ErrDatabase) || !strings.Contains(err.Error(), "expands to more than") {
 		t.Fatalf("alias bomb: %v", err)
+	}
+}
+
+func TestExtend(t *testing.T) {
+	db := sampleDB(t)
+	ext, err := db.Extend("search", "Acme Search", []string{"search.acme.com", "www.google.com"}, []string{"k"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := show(ext.Lookup("http://search.acme.com/?k=x", "", nil)); got != "search/Acme Search/x" {
+		t.Errorf("added source: %s", got)
+	}
+	if got := show(ext.Lookup("http://www.google.com/?k=y&q=z", "", nil)); got != "search/Acme Search/y" {
+		t.Errorf("replaced domain: %s", got)
+	}
+	if got := show(db.Lookup("http://www.google.com/?k=y&q=z", "", nil)); got != "search/Google/z" {
+		t.Errorf("receiver changed: %s", got)
+	}
+	if _, err := db.Extend("weird", "X", []string{"x.com"}, nil); !errors.Is(err, ErrDatabase) {
+		t.Errorf("bad medium: %v", err)
+	}
+	if _, err := db.Extend("social", "X", nil, nil); !errors.Is(err, ErrDatabase) {
+		t.Errorf("no domains: %v", err)
 	}
 }

@@ -3,8 +3,8 @@ package referer
 import (
 	"context"
 	"fmt"
-	"net/url"
-	"os"
+
+	"github.com/furrowdata/furrow/enrich/enrichment/uautils/tablesrc"
 )
 
 // EnvVar names the environment variable that locates the database when the
@@ -24,35 +24,25 @@ const DefaultPath = "testdata/reference/referers-sample.yml"
 const HostedURI = "https://s3-eu-west-1.amazonaws.com/snowplow-hosted-assets/third-party/referer-parser/referers-latest.json"
 
 // Source says where a database is loaded from and why.
-type Source struct {
-	URI    string // a plain path or a URI (file://, http(s)://, s3://, …)
-	Origin string // "config", "env FURROW_REFERER_DATABASE" or "default"
-}
+type Source = tablesrc.Source
 
 // ResolveSource applies the precedence configured location (the
 // enrichment's uri + "/" + database, "" when the config names none) >
-// EnvVar > DefaultPath. getenv is os.Getenv in production.
+// EnvVar > DefaultPath (looked up in the working directory and its
+// parents). getenv is os.Getenv in production.
 func ResolveSource(configured string, getenv func(string) string) Source {
-	if configured != "" {
-		return Source{URI: configured, Origin: "config"}
-	}
-	if getenv != nil {
-		if v := getenv(EnvVar); v != "" {
-			return Source{URI: v, Origin: "env " + EnvVar}
-		}
-	}
-	return Source{URI: DefaultPath, Origin: "default"}
+	return tablesrc.Resolve(configured, EnvVar, DefaultPath, getenv)
 }
 
 // Fetch returns the bytes of the object at uri. The enrichment framework
 // supplies one that serves http(s)://, s3:// and the like.
-type Fetch func(ctx context.Context, uri string) ([]byte, error)
+type Fetch = tablesrc.Fetch
 
 // Load reads and parses the database at uri (format sniffed, see Parse):
 // plain paths and file:// URIs are read from the local file system,
 // anything else through fetch (nil fetch: an error naming the scheme).
 func Load(ctx context.Context, uri string, fetch Fetch) (*Database, error) {
-	data, err := readURI(ctx, uri, fetch)
+	data, err := tablesrc.Read(ctx, uri, fetch)
 	if err != nil {
 		return nil, err
 	}
@@ -66,27 +56,4 @@ func Load(ctx context.Context, uri string, fetch Fetch) (*Database, error) {
 // LoadFile reads and parses the database in a local file.
 func LoadFile(path string) (*Database, error) {
 	return Load(context.Background(), path, nil)
-}
-
-func readURI(ctx context.Context, uri string, fetch Fetch) ([]byte, error) {
-	u, err := url.Parse(uri)
-	if err == nil && len(u.Scheme) > 1 && u.Scheme != "file" {
-		if fetch == nil {
-			return nil, fmt.Errorf("reading %s: no fetcher for URI scheme %q", uri, u.Scheme)
-		}
-		data, err := fetch(ctx, uri)
-		if err != nil {
-			return nil, fmt.Errorf("reading %s: %w", uri, err)
-		}
-		return data, nil
-	}
-	path := uri
-	if err == nil && u.Scheme == "file" {
-		path = u.Path
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", uri, err)
-	}
-	return data, nil
 }
