@@ -3,9 +3,8 @@ package uaparser
 import (
 	"context"
 	"fmt"
-	"net/url"
-	"os"
 
+	"github.com/furrowdata/furrow/enrich/enrichment/uautils/tablesrc"
 	uapgo "github.com/ua-parser/uap-go/uaparser"
 )
 
@@ -19,34 +18,21 @@ const EnvVar = "FURROW_UA_PARSER_REGEXES"
 // use the 2013 regexes.yaml of ua-parser Java 1.3.0 instead.
 const HostedURI = "s3://snowplow-hosted-assets/third-party/ua-parser/regexes-latest.yaml"
 
-// Source says where the rules come from and why.
-type Source struct {
-	URI    string // a plain path or a URI; "" for the embedded rules
-	Origin string // "config", "env FURROW_UA_PARSER_REGEXES" or "default"
-}
-
-// Embedded reports whether the source is uap-go's embedded rules.
-func (s Source) Embedded() bool { return s.URI == "" }
+// Source says where the rules come from and why; URI "" stands for the
+// regexes embedded in uap-go.
+type Source = tablesrc.Source
 
 // ResolveSource applies the precedence configured location (the
 // enrichment's uri + "/" + database, "" when the config names none) >
-// EnvVar > the regexes embedded in github.com/ua-parser/uap-go. getenv is
-// os.Getenv in production.
+// EnvVar > the regexes embedded in github.com/ua-parser/uap-go (URI "").
+// getenv is os.Getenv in production.
 func ResolveSource(configured string, getenv func(string) string) Source {
-	if configured != "" {
-		return Source{URI: configured, Origin: "config"}
-	}
-	if getenv != nil {
-		if v := getenv(EnvVar); v != "" {
-			return Source{URI: v, Origin: "env " + EnvVar}
-		}
-	}
-	return Source{Origin: "default"}
+	return tablesrc.Resolve(configured, EnvVar, "", getenv)
 }
 
 // Fetch returns the bytes of the object at uri. The enrichment framework
 // supplies one that serves http(s)://, s3:// and the like.
-type Fetch func(ctx context.Context, uri string) ([]byte, error)
+type Fetch = tablesrc.Fetch
 
 // Default compiles the regexes embedded in github.com/ua-parser/uap-go
 // with UapCore semantics (they are modern uap-core rules). Compiling takes
@@ -62,7 +48,7 @@ func Default() (*Parser, error) {
 // LoadSource loads the rules a Source names: the embedded rules (UapCore)
 // or a file/URI read with Load and Java130 semantics, R108's.
 func LoadSource(ctx context.Context, src Source, fetch Fetch) (*Parser, error) {
-	if src.Embedded() {
+	if src.URI == "" {
 		return Default()
 	}
 	return Load(ctx, src.URI, fetch, Java130)
@@ -72,7 +58,7 @@ func LoadSource(ctx context.Context, src Source, fetch Fetch) (*Parser, error) {
 // URIs are read from the local file system, anything else through fetch
 // (nil fetch: an error naming the scheme).
 func Load(ctx context.Context, uri string, fetch Fetch, sem Semantics) (*Parser, error) {
-	data, err := readURI(ctx, uri, fetch)
+	data, err := tablesrc.Read(ctx, uri, fetch)
 	if err != nil {
 		return nil, err
 	}
@@ -86,27 +72,4 @@ func Load(ctx context.Context, uri string, fetch Fetch, sem Semantics) (*Parser,
 // LoadFile reads and compiles a local rules file with Java130 semantics.
 func LoadFile(path string) (*Parser, error) {
 	return Load(context.Background(), path, nil, Java130)
-}
-
-func readURI(ctx context.Context, uri string, fetch Fetch) ([]byte, error) {
-	u, err := url.Parse(uri)
-	if err == nil && len(u.Scheme) > 1 && u.Scheme != "file" {
-		if fetch == nil {
-			return nil, fmt.Errorf("reading %s: no fetcher for URI scheme %q", uri, u.Scheme)
-		}
-		data, err := fetch(ctx, uri)
-		if err != nil {
-			return nil, fmt.Errorf("reading %s: %w", uri, err)
-		}
-		return data, nil
-	}
-	path := uri
-	if err == nil && u.Scheme == "file" {
-		path = u.Path
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", uri, err)
-	}
-	return data, nil
 }

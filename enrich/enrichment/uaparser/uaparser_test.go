@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/furrowdata/furrow/enrich/enrichment/uautils/tablesrc"
 	"github.com/furrowdata/furrow/enrich/enrichment/uautils/uamatch"
 	"github.com/furrowdata/furrow/enrich/enrichment/uautils/uamatch/uamatchtest"
 	uapgo "github.com/ua-parser/uap-go/uaparser"
@@ -229,7 +230,7 @@ func differential(t *testing.T, p *Parser, data []byte, sem Semantics, perRule i
 // TestDifferentialJava130: every rule of the 1.3.0 file.
 func TestDifferentialJava130(t *testing.T) {
 	p := referenceParser(t)
-	data, err := readURI(t.Context(), filepath.Join(sharedDir(t), "reference", "uap-regexes-java-1.3.0.yaml"), nil)
+	data, err := tablesrc.Read(t.Context(), filepath.Join(sharedDir(t), "reference", "uap-regexes-java-1.3.0.yaml"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -294,4 +295,31 @@ func FuzzContext(f *testing.F) {
 			t.Fatalf("%q: prefiltered %s, brute force %s", ua, show(got), show(want))
 		}
 	})
+}
+
+func TestResolveSourceAndLoad(t *testing.T) {
+	env := map[string]string{}
+	getenv := func(k string) string { return env[k] }
+	src := ResolveSource("", getenv)
+	if src != (Source{Origin: "default"}) {
+		t.Fatalf("default: %+v", src)
+	}
+	p, err := LoadSource(t.Context(), src, nil)
+	if err != nil || p.Semantics() != UapCore {
+		t.Fatalf("embedded: %v", err)
+	}
+	env[EnvVar] = filepath.Join("testdata", "rules.yaml")
+	src = ResolveSource("", getenv)
+	if src.Origin != "env "+EnvVar {
+		t.Fatalf("env: %+v", src)
+	}
+	if p, err = LoadSource(t.Context(), src, nil); err != nil || p.Semantics() != Java130 {
+		t.Fatalf("env file: %v", err)
+	}
+	if src := ResolveSource("https://h/regexes.yaml", getenv); src.Origin != "config" {
+		t.Errorf("config: %+v", src)
+	}
+	if _, err := Load(t.Context(), "s3://b/regexes.yaml", nil, Java130); err == nil || !strings.Contains(err.Error(), `no fetcher for URI scheme "s3"`) {
+		t.Errorf("nil fetch: %v", err)
+	}
 }
