@@ -249,3 +249,46 @@ func TestSQLQueryConfigErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestSQLQueryMySQL runs the enrichment against a real MariaDB server
+// started for it (skipped when none is installed, failed when CI=true).
+func TestSQLQueryMySQL(t *testing.T) {
+	m := testservers.StartMySQL(t)
+	ctx := context.Background()
+	if err := m.Exec(ctx,
+		"CREATE DATABASE geodb",
+		"CREATE USER 'geo'@'127.0.0.1' IDENTIFIED BY 'pw'",
+		"GRANT SELECT ON geodb.* TO 'geo'@'127.0.0.1'",
+		"CREATE TABLE geodb.places (city VARCHAR(32) NOT NULL, speed DECIMAL(4,1) NOT NULL, pk INT PRIMARY KEY, ratio FLOAT, score DOUBLE, "+
+			"big_id BIGINT UNSIGNED, flag BIT(1), founded DATE, seen_at DATETIME(2), opened TIME, note TEXT)",
+		"INSERT INTO geodb.places VALUES ('Lyon', 12.5, 1, 0.1, 2.5, 18446744073709551615, b'1', '1900-02-03', '2016-01-08 10:00:34.25', '10:00:34', 'x ? y'), "+
+			"('Lyon', 30.0, 2, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)",
+	); err != nil {
+		t.Fatal(err)
+	}
+	params := `{"inputs":[{"placeholder":1,"pojo":{"field":"geo_city"}},
+		{"placeholder":2,"json":{"field":"contexts","schemaCriterion":"iglu:com.snowplowanalytics.snowplow/geolocation_context/jsonschema/1-*-*","jsonPath":"$.speed"}}],
+		"database":{"mysql":{"host":"127.0.0.1","port":` + itoaTest(m.Port) + `,"sslMode":false,"username":"geo","password":"pw","database":"geodb"}},
+		"query":{"sql":"SELECT * FROM places WHERE city = ? AND speed = ? AND (note IS NULL OR note <> '?')"},
+		"output":{"expectedRows":"AT_LEAST_ONE","json":{"schema":"iglu:com.acme/p/jsonschema/1-0-0","describes":"EVERY_ROW","propertyNames":"SNAKE_CASE"}},
+		"cache":{"size":10,"ttl":60}}`
+	s := newSQLForTest(t, params)
+	out, err := s.SQLContexts(ctx, sqlLookupInput(t, "Lyon", "12.5"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"schema":"iglu:com.acme/p/jsonschema/1-0-0","data":{"city":"Lyon","speed":12.5,"pk":1,"ratio":0.10000000149011612,"score":2.5,` +
+		`"big_id":18446744073709551615,"flag":true,"founded":"1900-02-03T00:00:00.000Z","seen_at":"2016-01-08 10:00:34.25","opened":"10:00:34","note":"x ? y"}}`
+	if got := contextsString(out); got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+	out, err = s.SQLContexts(ctx, sqlLookupInput(t, "Lyon", "30"))
+	want = `{"schema":"iglu:com.acme/p/jsonschema/1-0-0","data":{"city":"Lyon","speed":30.0,"pk":2,"ratio":null,"score":null,"big_id":null,"flag":null,"founded":null,"seen_at":null,"opened":null,"note":null}}`
+	if got := contextsString(out); err != nil || got != want {
+		t.Errorf("nulls:\n got %s, %v\nwant %s", got, err, want)
+	}
+	bad := newSQLForTest(t, strings.Replace(params, "FROM places", "FROM nowhere", 1))
+	if _, err := bad.SQLContexts(ctx, sqlLookupInput(t, "Lyon", "30")); err == nil || !strings.HasPrefix(err.Error(), "java.sql.SQLException: Table 'geodb.nowhere' doesn't exist") {
+		t.Errorf("missing table: %v", err)
+	}
+}
