@@ -1,6 +1,12 @@
 package uaparser
 
-import "testing"
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/furrowdata/furrow/enrich/enrichment/referer"
+	"github.com/furrowdata/furrow/enrich/enrichment/uautils"
+)
 
 // benchAgents is a mix of common real-world agents.
 var benchAgents = []string{
@@ -50,4 +56,48 @@ func BenchmarkContext(b *testing.B) {
 		}
 		benchParse(b, p)
 	})
+}
+
+// BenchmarkThreeEnrichments measures, per event, what the three
+// reference-table enrichments cost together, uncached, with R108's tables
+// (skipped without ../shared): UserAgentUtils fields, ua_parser_context and
+// the referer lookup.
+//
+//	go test -run '^$' -bench ThreeEnrichments -benchmem ./enrich/enrichment/uaparser/
+func BenchmarkThreeEnrichments(b *testing.B) {
+	ref := filepath.Join(sharedDir(b), "reference")
+	p := referenceParser(b)
+	tab, err := uautils.LoadFile(filepath.Join(ref, "user-agent-utils-1.21.json"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	db, err := referer.LoadFile(filepath.Join(ref, "referers-0.3.0.yml"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	referers := []string{
+		"https://www.google.com/search?q=snowplow+analytics&ie=UTF-8",
+		"https://www.google.co.uk/url?sa=t&rct=j&q=&esrc=s&source=web&cd=1",
+		"http://www.facebook.com/l.php?u=http%3A%2F%2Fwww.example.com&h=yAQHZtXxS",
+		"https://t.co/chrgFZDb",
+		"https://www.example.com/blog/post-1",
+		"https://some-blog.example.net/2024/01/a-post",
+		"https://www.bing.com/search?q=oracle+cards&form=QBLH",
+	}
+	internal := []string{"www.subdomain1.example.com"}
+	buf := make([]byte, 0, 1024)
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu0 := processCPU()
+	for i := 0; i < b.N; i++ {
+		ua := benchAgents[i%len(benchAgents)]
+		_ = tab.Parse(ua)
+		r := p.Parse(ua)
+		buf = r.AppendContext(buf[:0])
+		db.Lookup(referers[i%len(referers)], "www.example.com", internal)
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+	if cpu := processCPU() - cpu0; cpu > 0 {
+		b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op")
+	}
 }

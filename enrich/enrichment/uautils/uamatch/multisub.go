@@ -2,11 +2,8 @@ package uamatch
 
 import "math/bits"
 
-// hasOut and hasOut16 flag a transition into a state that has outputs.
-const (
-	hasOut   = 1 << 31
-	hasOut16 = 1 << 15
-)
+// hasOut flags a transition into a state that has outputs.
+const hasOut = 1 << 31
 
 // Set is a compiled set of needles (byte strings). Scan reports, in one pass
 // over a text, which needles occur in it as substrings. A Set is immutable
@@ -14,8 +11,7 @@ const (
 type Set struct {
 	classes  [256]uint8 // input byte → byte class
 	nclass   uint32
-	trans    []uint32 // state*nclass + class → next state*nclass | hasOut (large sets)
-	trans16  []uint16 // state*nclass + class → next state | hasOut16 (small sets)
+	trans    []uint32 // state*nclass + class → next state*nclass | hasOut
 	outStart []uint32 // outputs of state s: outs[outStart[s]:outStart[s+1]]
 	outs     []uint32 // needle indexes
 	always   []uint32 // needles that are empty: present in every text
@@ -103,32 +99,21 @@ func NewSet(needles []string, foldASCII bool) *Set {
 			queue = append(queue, nx)
 		}
 	}
-	// Flag the entries leading to a state with outputs, so Scan does one
-	// load and one test per byte. Small automatons use 16-bit entries (state
-	// numbers), halving the table that the scan keeps in cache; large ones
-	// 32-bit entries with premultiplied states.
-	if nstates < hasOut16 {
-		s.trans16 = make([]uint16, len(trie))
-		for i, nx := range trie {
-			v := uint16(nx)
-			if len(outs[nx]) > 0 {
-				v |= hasOut16
-			}
-			s.trans16[i] = v
-		}
-	} else {
-		if uint64(nstates)*uint64(nc) >= hasOut {
-			panic("uamatch: needle set too large") // millions of needle bytes: a broken invariant of the callers
-		}
-		for i, nx := range trie {
-			v := nx * nc
-			if len(outs[nx]) > 0 {
-				v |= hasOut
-			}
-			trie[i] = v
-		}
-		s.trans = trie
+	// Premultiply the states (an entry is next*nclass) and flag the
+	// entries leading to a state with outputs, so Scan does one load, one
+	// add and one test per byte (a 16-bit table of state numbers is half
+	// the size but its multiply sits in the dependency chain: slower).
+	if uint64(nstates)*uint64(nc) >= hasOut {
+		panic("uamatch: needle set too large") // millions of needle bytes: a broken invariant of the callers
 	}
+	for i, nx := range trie {
+		v := nx * nc
+		if len(outs[nx]) > 0 {
+			v |= hasOut
+		}
+		trie[i] = v
+	}
+	s.trans = trie
 	s.outStart = make([]uint32, nstates+1)
 	for st := uint32(0); st < nstates; st++ {
 		s.outStart[st] = uint32(len(s.outs))
@@ -156,20 +141,6 @@ func (s *Set) Scan(text string, seen []uint64) {
 		seen[id>>6] |= 1 << (id & 63)
 	}
 	classes, nc := &s.classes, s.nclass
-	if s.trans16 != nil {
-		trans := s.trans16
-		st := uint32(0)
-		for i := 0; i < len(text); i++ {
-			x := trans[st*nc+uint32(classes[text[i]])]
-			st = uint32(x &^ hasOut16)
-			if x&hasOut16 != 0 {
-				for _, id := range s.outs[s.outStart[st]:s.outStart[st+1]] {
-					seen[id>>6] |= 1 << (id & 63)
-				}
-			}
-		}
-		return
-	}
 	trans := s.trans
 	st := uint32(0)
 	for i := 0; i < len(text); i++ {
