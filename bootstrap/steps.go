@@ -69,8 +69,14 @@ func Steps(cfg *emr.Config, o StepOptions) ([]Step, error) {
 	}
 	cl := &cfg.Furrow.Cluster
 	args := []string{"sudo", "-u", cl.User, emr.DefaultBinary, "run", "--config", loc}
+	resolveJoin := false
 	if cl.Enabled {
-		args = append(args, "--cluster", "--join", strings.Join(cl.Join, ","), "--tls-bundle", cl.TLSBundle)
+		join := strings.Join(cl.Join, ",")
+		if join == "" {
+			// The master's private DNS name is only known on the master.
+			join, resolveJoin = masterJoin+strconv.Itoa(cl.GossipPort), true
+		}
+		args = append(args, "--cluster", "--join", join, "--tls-bundle", cl.TLSBundle)
 	}
 	if cfg.Furrow.SpillDir == "" {
 		args = append(args, "--spill-dir", cl.SpillDir)
@@ -93,7 +99,28 @@ func Steps(cfg *emr.Config, o StepOptions) ([]Step, error) {
 	default:
 		return nil, fmt.Errorf("action on failure %q is not TERMINATE_CLUSTER, CANCEL_AND_WAIT or CONTINUE", action)
 	}
+	if resolveJoin {
+		args = shellCommand(args)
+	}
 	return []Step{{Name: cfg.Furrow.Steps.Name, ActionOnFailure: action, Jar: CommandRunner, Args: args}}, nil
+}
+
+// masterJoin is the placeholder of the master's own address in a step's
+// --join; shellCommand expands it on the master.
+const masterJoin = "$(hostname -f):"
+
+// shellCommand turns args into `bash -c '…'`, every argument single-quoted
+// except that the masterJoin placeholder is left for the shell to expand.
+func shellCommand(args []string) []string {
+	quoted := make([]string, len(args))
+	for i, a := range args {
+		if strings.HasPrefix(a, masterJoin) {
+			quoted[i] = `"` + a + `"`
+			continue
+		}
+		quoted[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+	}
+	return []string{"bash", "-c", "exec " + strings.Join(quoted, " ")}
 }
 
 // BootstrapAction is one bootstrap action, independent of the JSON shape.

@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -97,10 +99,12 @@ func TestStepsJSONIsTheEMRAPIShape(t *testing.T) {
 	if aws.ToString(s.HadoopJarStep.Jar) != "command-runner.jar" {
 		t.Errorf("Jar %q", aws.ToString(s.HadoopJarStep.Jar))
 	}
+	// command-runner.jar runs `bash -c …` on the master: what the shell
+	// runs there, with the master's host name.
 	want := []string{"sudo", "-u", "furrow", "/usr/local/bin/furrow", "run", "--config", "s3://acme-etl/config/furrow.yml",
-		"--cluster", "--join", "127.0.0.1:7946", "--tls-bundle", "/etc/furrow/tls/bundle.zip", "--skip", "archive_raw"}
-	if !reflect.DeepEqual(s.HadoopJarStep.Args, want) {
-		t.Errorf("Args:\n got %q\nwant %q", s.HadoopJarStep.Args, want)
+		"--cluster", "--join", "ip-10-0-1-23.eu-west-1.compute.internal:7946", "--tls-bundle", "/etc/furrow/tls/bundle.zip", "--skip", "archive_raw"}
+	if got := onMaster(t, s.HadoopJarStep.Args); !reflect.DeepEqual(got, want) {
+		t.Errorf("the master runs\n %q\nwant %q", got, want)
 	}
 
 	// The SDK accepts it (its required-member validation runs before
@@ -126,6 +130,31 @@ func TestStepsJSONIsTheEMRAPIShape(t *testing.T) {
 	if _, err := client.AddJobFlowSteps(context.Background(), &awsemr.AddJobFlowStepsInput{JobFlowId: aws.String("j-TEST"), Steps: bad}); err == nil || !strings.Contains(err.Error(), "Jar") {
 		t.Fatalf("a jar-less step: %v", err)
 	}
+}
+
+// onMaster runs a step's command as command-runner.jar would, with `sudo`
+// and `hostname` replaced by shims (the host name is the master's private
+// DNS name), and returns the argv sudo received.
+func onMaster(t *testing.T, args []string) []string {
+	t.Helper()
+	if len(args) == 0 || args[0] != "bash" {
+		return args
+	}
+	dir := t.TempDir()
+	mustWrite(t, filepath.Join(dir, "sudo"), "#!/bin/sh\nfor a in sudo \"$@\"; do printf '%s\\n' \"$a\"; done\n")
+	mustWrite(t, filepath.Join(dir, "hostname"), "#!/bin/sh\n[ \"$1\" = -f ] && echo ip-10-0-1-23.eu-west-1.compute.internal\n")
+	for _, f := range []string{"sudo", "hostname"} {
+		if err := os.Chmod(filepath.Join(dir, f), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cmd := exec.Command(args[0], args[1:]...)
+	cmd.Env = []string{"PATH=" + dir + ":/usr/bin:/bin"}
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("running %q: %v", args, err)
+	}
+	return strings.Split(strings.TrimSuffix(string(out), "\n"), "\n")
 }
 
 // cliStepShape is what `aws emr add-steps --steps file://…` and
@@ -154,9 +183,18 @@ func TestStepsJSONCLIShapeMatchesAPI(t *testing.T) {
 	if !reflect.DeepEqual(got[0].Args, steps[0].Args) || got[0].Name != steps[0].Name {
 		t.Fatalf("cli shape differs from the step: %+v vs %+v", got[0], steps[0])
 	}
-	tail := strings.Join(got[0].Args[len(got[0].Args)-3:], " ")
-	if tail != "--resume-from archive_raw --ignore-lock-on-start" {
+	argv := onMaster(t, got[0].Args)
+	if tail := strings.Join(argv[len(argv)-3:], " "); tail != "--resume-from archive_raw --ignore-lock-on-start" {
 		t.Errorf("args end %q", tail)
+	}
+	// An explicit join needs no shell.
+	cfg.Furrow.Cluster.Join = []string{"10.0.1.23:7946", "10.0.1.24:7946"}
+	steps, err = Steps(cfg, StepOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := steps[0].Args; a[0] != "sudo" || !strings.Contains(strings.Join(a, " "), "--join 10.0.1.23:7946,10.0.1.24:7946 ") {
+		t.Errorf("explicit join: %q", a)
 	}
 }
 

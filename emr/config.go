@@ -244,8 +244,10 @@ type Furrow struct {
 type Cluster struct {
 	// Enabled runs the EMR step as `furrow run --cluster`.
 	Enabled bool `yaml:"enabled"`
-	// Join is where the coordinator joins the cluster (default
-	// 127.0.0.1:<gossip_port>: the master's own worker).
+	// Join is where the coordinator joins the cluster. Default: the
+	// master's own private DNS name, resolved on the master when the step
+	// runs (`hostname -f`), at gossip_port: the seed every worker joins, so
+	// the coordinator advertises the address workers reach it at.
 	Join []string `yaml:"join"`
 	// TLSBundle is the bundle's path on the nodes (default /etc/furrow/tls/bundle.zip).
 	TLSBundle string `yaml:"tls_bundle"`
@@ -556,9 +558,6 @@ func (c *Config) applyDefaults() {
 	}
 	if cl.SpillDir == "" {
 		cl.SpillDir = DefaultSpillDir
-	}
-	if len(cl.Join) == 0 {
-		cl.Join = []string{"127.0.0.1:" + strconv.Itoa(cl.GossipPort)}
 	}
 	if f.Steps.Name == "" {
 		f.Steps.Name = "furrow: staged run (staging, enrich, shred, archive)"

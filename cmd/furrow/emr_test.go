@@ -118,7 +118,8 @@ func TestEMRCommands(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &steps); err != nil || len(steps) != 1 {
 		t.Fatalf("steps: %v\n%s", err, out)
 	}
-	if got := strings.Join(steps[0].HadoopJarStep.Args, " "); !strings.Contains(got, "furrow run --config s3://acme/furrow.yml --cluster") || !strings.HasSuffix(got, "--skip archive_raw") {
+	if got := strings.Join(steps[0].HadoopJarStep.Args, " "); !strings.HasPrefix(got, "bash -c exec 'sudo' '-u' 'furrow'") ||
+		!strings.Contains(got, "'run' '--config' 's3://acme/furrow.yml' '--cluster' '--join' \"$(hostname -f):7946\"") || !strings.HasSuffix(got, "'--skip' 'archive_raw'") {
 		t.Errorf("step args %q", got)
 	}
 	out, err = capture(t, func() error { return runEMR(ctx, []string{"bootstrap-actions", "--config", cfg}) })
