@@ -2,13 +2,11 @@ package enrichment
 
 import (
 	"context"
-	"math/big"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/furrowdata/furrow/enrich/enrichment/forex"
 	"github.com/furrowdata/furrow/event"
 	"github.com/furrowdata/furrow/internal/testservers"
 )
@@ -165,37 +163,5 @@ func TestCurrencyConfigErrors(t *testing.T) {
 	if _, err := newCurrencyConversion(&CurrencyConversionConfig{APIKey: "k", BaseCurrency: "EUR", RateAt: "EOD_PRIOR", AccountType: "UNLIMITED"},
 		&Env{HTTPClient: http.DefaultClient}); err == nil || !strings.Contains(err.Error(), OEREndpointEnv) {
 		t.Errorf("bad endpoint accepted: %v", err)
-	}
-}
-
-func TestForexRounding(t *testing.T) {
-	r := func(s string) *big.Rat { x, _ := new(big.Rat).SetString(s); return x }
-	cases := []struct {
-		amount float64
-		rate   string
-		places int
-		want   string
-	}{
-		{2.5, "1", 0, "2"}, {3.5, "1", 0, "4"}, {-2.5, "1", 0, "-2"}, {0.125, "1", 2, "0.12"}, {0.375, "1", 2, "0.38"},
-		{1.005, "1", 2, "1.00"}, // the double 1.005 is 1.00499999999999989…
-		{8000, "0.798057", 2, "6384.46"}, {50, "0.798057", 2, "39.90"},
-	}
-	for _, c := range cases {
-		got, err := forex.Convert(c.amount, r(c.rate), c.places)
-		if err != nil || got != c.want {
-			t.Errorf("Convert(%v, %s, %d) = %s, %v; want %s", c.amount, c.rate, c.places, got, err, c.want)
-		}
-	}
-	d := func(s string) forex.Decimal { x, _ := forex.ParseDecimal(s); return x }
-	rate, _ := forex.Rate(false, d("0.63816"), d("0.798057"))
-	if got := rate.String(); got != "1.250559309285" {
-		t.Errorf("GBP→EUR rate = %s", got)
-	}
-	rate, _ = forex.Rate(false, d("0.5"), d("0.90"))
-	if got := rate.String(); got != "1.80000000" { // BigDecimal keeps the scale 6+2
-		t.Errorf("rate = %s, want 1.80000000", got)
-	}
-	if x := d("1.5E-3"); x.Scale != 4 || x.String() != "0.0015" {
-		t.Errorf("1.5E-3 = %+v", x)
 	}
 }
