@@ -235,3 +235,21 @@ func FuzzPath(f *testing.F) {
 		}
 	})
 }
+
+func TestParsePrefix(t *testing.T) {
+	cases := []struct {
+		in, want string
+		end      int
+	}{
+		{"12 books", "12", 2}, {` {"a":1} tail`, `{"a":1}`, 8}, {"true", "true", 4}, {"2016-01-08", "2016", 4},
+	}
+	for _, c := range cases {
+		v, end, err := ParsePrefix(c.in)
+		if err != nil || Render(v) != c.want || end != c.end {
+			t.Errorf("ParsePrefix(%q) = %v, %d, %v; want %s, %d", c.in, v, end, err, c.want, c.end)
+		}
+	}
+	if _, _, err := ParsePrefix("x"); err == nil {
+		t.Error("ParsePrefix(x) succeeded")
+	}
+}

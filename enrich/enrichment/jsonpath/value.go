@@ -83,6 +83,18 @@ func Parse(s string) (*Value, error) {
 	return v, nil
 }
 
+// ParsePrefix parses the JSON value at the start of s (after whitespace)
+// and returns it with the offset where it ends; what follows is not read.
+func ParsePrefix(s string) (*Value, int, error) {
+	p := parser{s: s}
+	p.ws()
+	v, err := p.value(0)
+	if err != nil {
+		return nil, 0, err
+	}
+	return v, p.i, nil
+}
+
 type parser struct {
 	s string
 	i int
