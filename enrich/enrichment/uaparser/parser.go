@@ -143,7 +143,7 @@ type Result struct {
 
 // Parse applies the rules to ua.
 func (p *Parser) Parse(ua string) Result {
-	var buf [48]uint64
+	var buf [96]uint64 // on the stack: enough for the embedded uap-core rules
 	var seen, cand []uint64
 	if p.words+p.cwords <= len(buf) {
 		seen, cand = buf[:p.words], buf[p.words:p.words+p.cwords]

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/furrowdata/furrow/enrich/enrichment/uautils/tablesrc"
@@ -321,5 +322,38 @@ func TestResolveSourceAndLoad(t *testing.T) {
 	}
 	if _, err := Load(t.Context(), "s3://b/regexes.yaml", nil, Java130); err == nil || !strings.Contains(err.Error(), `no fetcher for URI scheme "s3"`) {
 		t.Errorf("nil fetch: %v", err)
+	}
+}
+
+// TestConcurrentParse: a Parser is used from many goroutines at once.
+func TestConcurrentParse(t *testing.T) {
+	p, err := LoadFile(filepath.Join("testdata", "rules.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	agents := append([]string{"Dollar/1.2.3 Sys 1.2.3.4 Phone-X1", "Plain 5 Tablet", "Browser/1.2"}, benchAgents...)
+	want := make([]string, len(agents))
+	for i, a := range agents {
+		want[i] = string(p.Context(a))
+	}
+	var wg sync.WaitGroup
+	errs := make(chan string, 8)
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for n := range 500 {
+				i := (g + n) % len(agents)
+				if got := string(p.Context(agents[i])); got != want[i] {
+					errs <- fmt.Sprintf("%q: %s, want %s", agents[i], got, want[i])
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
 	}
 }
