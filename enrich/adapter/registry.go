@@ -123,6 +123,8 @@ func webhook(api collector.API) func(*collector.Payload) ([]RawEvent, []string) 
 		return marketoToRawEvents
 	case collector.API{Vendor: vendorVero, Version: "v1"}:
 		return veroToRawEvents
+	case collector.API{Vendor: vendorGoogleAnalytics, Version: "v1"}:
+		return googleAnalyticsToRawEvents
 	}
 	return nil
 }
