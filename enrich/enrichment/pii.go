@@ -70,6 +70,7 @@ type piiOp struct {
 	crit     lookup.Criterion
 	path     *jsonpath.Path
 	pathText string
+	needle   string // "iglu:vendor/name/": no entity can match without it
 }
 
 type piiEnrichment struct {
@@ -118,7 +119,8 @@ func newPII(cfg *PIIConfig, env *Env) (PII, error) {
 			if err != nil {
 				return nil, fmt.Errorf("parameters.pii[%d].json.jsonPath: %v", i, err)
 			}
-			p.ops = append(p.ops, piiOp{field: fld, name: f.JSON.Field, json: true, crit: crit, path: path, pathText: f.JSON.JSONPath})
+			p.ops = append(p.ops, piiOp{field: fld, name: f.JSON.Field, json: true, crit: crit, path: path, pathText: f.JSON.JSONPath,
+				needle: "iglu:" + crit.Vendor + "/" + crit.Name + "/"})
 		default:
 			return nil, fmt.Errorf("parameters.pii[%d]: PII Configuration: pii field does not include 'pojo' nor 'json' fields", i)
 		}
@@ -176,6 +178,11 @@ func (p *piiEnrichment) apply(e *event.Event, mods *[]piiModified) {
 // applyJSON is PiiJson.applyStrategy. ok is false when the field is not
 // JSON (R108's parse threw; the event has failed validation already).
 func (p *piiEnrichment) applyJSON(op *piiOp, s string, mods *[]piiModified) (string, bool) {
+	if !strings.Contains(s, op.needle) {
+		// Nothing can match. R108 still printed the document again, which
+		// leaves the enricher's (already json4s-compact) text unchanged.
+		return "", false
+	}
 	doc, err := jsonpath.Parse(s)
 	if err != nil {
 		return "", false

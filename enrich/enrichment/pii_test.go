@@ -130,9 +130,9 @@ func TestPIIUnmatchedJSONIsReprinted(t *testing.T) {
 		t.Fatal(err)
 	}
 	var e event.Event
-	e.Fields[event.UnstructEvent] = `{ "schema" : "iglu:com.snowplowanalytics.snowplow/unstruct_event/jsonschema/1-0-0", "data": {"schema":"iglu:com.mailgun/message_dropped/jsonschema/1-0-0","data":{"recipient":"alice@example.com","x":1e2}}}`
+	e.Fields[event.UnstructEvent] = `{ "schema" : "iglu:com.snowplowanalytics.snowplow/unstruct_event/jsonschema/1-0-0", "data": {"schema":"iglu:com.mailgun/message_dropped/jsonschema/1-0-0","data":{"recipient":"alice@example.com","x":1e2,"y":"iglu:com.mailgun/message_delivered/"}}}`
 	impl.Pseudonymize(&e)
-	want := `{"schema":"iglu:com.snowplowanalytics.snowplow/unstruct_event/jsonschema/1-0-0","data":{"schema":"iglu:com.mailgun/message_dropped/jsonschema/1-0-0","data":{"recipient":"alice@example.com","x":100.0}}}`
+	want := `{"schema":"iglu:com.snowplowanalytics.snowplow/unstruct_event/jsonschema/1-0-0","data":{"schema":"iglu:com.mailgun/message_dropped/jsonschema/1-0-0","data":{"recipient":"alice@example.com","x":100.0,"y":"iglu:com.mailgun/message_delivered/"}}}`
 	if got := e.Fields[event.UnstructEvent]; got != want {
 		t.Errorf("got  %s\nwant %s", got, want)
 	}
@@ -140,6 +140,12 @@ func TestPIIUnmatchedJSONIsReprinted(t *testing.T) {
 	impl.Pseudonymize(&e)
 	if !strings.Contains(e.Fields[event.UnstructEvent], `"recipient":"b4a671bd13d37fef13b4aa170f22bf6d5bf2f6a3"`) {
 		t.Errorf("message_delivered recipient not hashed: %s", e.Fields[event.UnstructEvent])
+	}
+	other := `{"schema":"iglu:com.snowplowanalytics.snowplow/unstruct_event/jsonschema/1-0-0","data":{"schema":"iglu:com.acme/x/jsonschema/1-0-0","data":{"recipient":"a"}}}`
+	e.Fields[event.UnstructEvent] = other
+	impl.Pseudonymize(&e)
+	if e.Fields[event.UnstructEvent] != other {
+		t.Errorf("a document without the criterion's schema changed: %s", e.Fields[event.UnstructEvent])
 	}
 	e.Fields[event.UnstructEvent] = `not json`
 	impl.Pseudonymize(&e) // must not panic, must not change it
