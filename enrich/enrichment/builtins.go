@@ -35,13 +35,13 @@ type Implementations struct {
 // enricher already calls every kind at its R108 position.
 func Builtins() Implementations {
 	return Implementations{
-		IPLookups: newIPLookups,
-		IAB:       newIAB,
-		AnonIP:    newAnonIP,
-		// UserAgentUtils:      newUserAgentUtils,
-		// UAParser:            newUAParser,
-		CurrencyConversion: newCurrencyConversion,
-		// RefererParser:       newRefererParser,
+		IPLookups:           newIPLookups,
+		IAB:                 newIAB,
+		AnonIP:              newAnonIP,
+		UserAgentUtils:      newUserAgentUtils,
+		UAParser:            newUAParser,
+		CurrencyConversion:  newCurrencyConversion,
+		RefererParser:       newRefererParser,
 		CampaignAttribution: newCampaignAttribution,
 		EventFingerprint:    newEventFingerprint,
 		JavaScript:          newJavaScript,

@@ -9,10 +9,6 @@ import (
 	"github.com/furrowdata/furrow/enrich/enrichment/referer"
 )
 
-// Until Builtins (builtins.go) lists newRefererParser, this keeps the constructor
-// referenced; registering it there is one line: RefererParser: newRefererParser,
-var _ = Implementations{RefererParser: newRefererParser}
-
 // referer_parser, as R108's RefererParserEnrichment with referer-parser
 // 0.3.0 (package referer). The database comes from the config's uri +
 // database (2-0-x), else FURROW_REFERER_DATABASE, else the repository's

@@ -9,10 +9,6 @@ import (
 	"github.com/furrowdata/furrow/enrich/enrichment/uaparser"
 )
 
-// Until Builtins (builtins.go) lists newUAParser, this keeps the constructor
-// referenced; registering it there is one line: UAParser: newUAParser,
-var _ = Implementations{UAParser: newUAParser}
-
 // ua_parser_config, as R108's UaParserEnrichment: the ua_parser_context of
 // the agent, built by package uaparser. The rules come from the config's
 // uri + database (1-0-1; read with uap-core semantics, as the later

@@ -14,10 +14,6 @@ import (
 	"github.com/furrowdata/furrow/event"
 )
 
-// Until Builtins (builtins.go) lists newUserAgentUtils, this keeps the constructor
-// referenced; registering it there is one line: UserAgentUtils: newUserAgentUtils,
-var _ = Implementations{UserAgentUtils: newUserAgentUtils}
-
 // user_agent_utils_config, as R108's UserAgentUtilsEnrichment: the
 // UserAgentUtils 1.21 browser/OS table is loaded once from
 // uautils.ResolveSource (1-0-0 configs name no file: FURROW_UA_UTILS_TABLE,
