@@ -113,6 +113,7 @@ type gaTables struct {
 	pageView   *gaSchema
 	flat       map[string]*gaSchema // parameter → flat context schema
 	composites []*gaSchema          // in R108's list order
+	compByURI  map[string]*gaSchema
 }
 
 var gaTable = newGATables()
@@ -200,6 +201,10 @@ func newGATables() *gaTables {
 		newGASchema(mp, "custom_dimension", gaI(in+"cd", "index"), gaS("cd", "value")),
 		newGASchema(mp, "custom_metric", gaI(in+"cm", "index"), gaField{"cm", "value", gaDouble}),
 		newGASchema(mp, "content_group", gaI(in+"cg", "index"), gaS("cg", "value")),
+	}
+	t.compByURI = make(map[string]*gaSchema, len(t.composites))
+	for _, s := range t.composites {
+		t.compByURI[s.uri] = s
 	}
 	return t
 }
@@ -373,7 +378,7 @@ func gaHitParams(p *collector.Payload, params *smap) (ev RawEvent, msgs []string
 	if _, msg := lookupSchema(lookupType, true, vendorGoogleAnalyticsName, -1, gaTable.hitURIs); msg != "" {
 		msgs = append(msgs, msg)
 	}
-	a := &gaArena{slab: make([]jvalue, 0, 2*len(params.entries)+8)}
+	a := &gaArena{slab: make([]jvalue, 0, len(params.entries)+16)}
 	flat, flatErrs, exc := gaFlatContexts(a, params)
 	if exc != "" {
 		return RawEvent{}, nil, exc
@@ -401,9 +406,9 @@ func gaHitParams(p *collector.Payload, params *smap) (ev RawEvent, msgs []string
 		contexts = append(contexts, gaSelfDescribing(a, c.schema.uri, c.data))
 	}
 	if len(contexts) > 0 {
-		size := 128
+		size := 64 + 80*len(contexts) // envelopes and schema URIs
 		for _, e := range params.entries {
-			size += 2*len(e.key) + len(e.val) + 64 // names, member, schema share
+			size += len(e.key) + len(e.val) + 8 // member names are about as long
 		}
 		b := make([]byte, 0, size)
 		b = append(b, `{"schema":"`+contextsSchema+`","data":`...)
@@ -552,14 +557,20 @@ type gaPart struct {
 // where the schema has one, and kept when they hold more than their index
 // fields. The first failure stops it.
 func gaCompositeContexts(a *gaArena, params *smap) ([]gaContext, string, string) {
-	var composite []sentry
+	n := 0
+	for _, e := range params.entries {
+		if strings.IndexFunc(e.key, javaIsDigit) >= 0 {
+			n++
+		}
+	}
+	if n == 0 {
+		return nil, "", ""
+	}
+	composite := make([]sentry, 0, n)
 	for _, e := range params.entries {
 		if strings.IndexFunc(e.key, javaIsDigit) >= 0 {
 			composite = append(composite, e)
 		}
-	}
-	if len(composite) == 0 {
-		return nil, "", ""
 	}
 	slices.SortFunc(composite, func(x, y sentry) int { return utf16Compare(x.key, y.key) })
 
@@ -596,8 +607,7 @@ func gaCompositeContexts(a *gaArena, params *smap) ([]gaContext, string, string)
 		vals []*jvalue
 		err  string
 	}
-	translated := &scalaMap[*scalaMap[column]]{}
-	var schemas []*gaSchema // parallel to nothing: looked up by URI below
+	translated := &scalaMap[*scalaMap[column]]{} // keyed by schema URI
 	for _, g := range scalaGroupBy(flat) {
 		for _, s := range gaTable.composites {
 			tr, ok := s.table[g.key]
@@ -618,7 +628,6 @@ func gaCompositeContexts(a *gaArena, params *smap) ([]gaContext, string, string)
 			fields, ok := translated.get(s.uri)
 			if !ok {
 				fields = &scalaMap[column]{}
-				schemas = append(schemas, s)
 			}
 			fields.put(tr.name, tr.hash, col)
 			translated.put(s.uri, s.hash, fields)
@@ -639,13 +648,7 @@ func gaCompositeContexts(a *gaArena, params *smap) ([]gaContext, string, string)
 	var out []gaContext
 	var cols [][]*jvalue
 	for _, t := range translated.entries {
-		var s *gaSchema
-		for _, x := range schemas {
-			if x.uri == t.key {
-				s = x
-				break
-			}
-		}
+		s := gaTable.compByURI[t.key]
 		cols = cols[:0]
 		for _, f := range t.val.entries {
 			cols = append(cols, f.val.vals)
