@@ -239,6 +239,16 @@ func BenchmarkPII(b *testing.B) {
 		}
 		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
 	})
+	other := strings.Replace(ue, "com.mailchimp/subscribe", "com.acme/signup", 1)
+	b.Run("scalars+unmatched-unstruct", func(b *testing.B) {
+		b.ReportAllocs()
+		var e event.Event
+		for b.Loop() {
+			e.Fields[event.UserID], e.Fields[event.UserIPAddress], e.Fields[event.UnstructEvent] = "3798cdce0493133e", "74.125.17.210", other
+			impl.Pseudonymize(&e)
+		}
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+	})
 	b.Run("scalars+unstruct", func(b *testing.B) {
 		b.ReportAllocs()
 		b.SetBytes(int64(len(ue)))
