@@ -666,13 +666,16 @@ func (r *stagedRun) enrichShred(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if _, err := r.checkGood(ctx, "enriched.good", b.Enriched.Good, r.runID); err != nil && !complete {
-		return err
-	}
 	detail := ""
 	if complete {
+		// The job finished in an earlier attempt; only publishing the
+		// enriched TSV may be left (enriched.good/run=ID may hold part of
+		// it: it must not be cleared).
 		detail = "output of an earlier attempt is complete"
 	} else {
+		if _, err := r.checkGood(ctx, "enriched.good", b.Enriched.Good, r.runID); err != nil {
+			return err
+		}
 		if err := r.requireRaw(ctx); err != nil {
 			return err
 		}

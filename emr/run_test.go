@@ -200,6 +200,7 @@ func TestStagedRunResume(t *testing.T) {
 	}{
 		{"staging", "raw.in", StepStaging, -1, 1},
 		{"enrich", "output", StepEnrich, 2, -1},
+		{"publish_enriched", "enriched.good", StepEnrich, 1, -1},
 		{"archive_raw", "raw.archive", StepArchiveRaw, 1, -1},
 		{"archive_enriched", "enriched.archive", StepArchiveEnriched, 1, -1},
 		{"archive_shredded", "shredded.archive", StepArchiveShredded, 3, -1},
@@ -226,6 +227,10 @@ func TestStagedRunResume(t *testing.T) {
 				return f
 			}
 			cfg := e.config(t, tc.name, "")
+			// One file at a time, so that a move fails half-way (the
+			// first files moved, the next failing): the resumed run must
+			// continue it without losing or duplicating a file.
+			cfg.Furrow.MoveConcurrency = 1
 			// One task at a time while failing: a write failing under a
 			// concurrent reduce task's Parquet file start panics in
 			// arrow (shred/pqfile.go, reported to the shred owner).
