@@ -26,15 +26,17 @@ import (
 // 0.3's OwmCacheClient).
 //
 // For geo_latitude, geo_longitude (R108's Java Floats) and derived_tstamp
-// the enrichment asks OpenWeatherMap's history API for the whole UTC day
-// around the coordinates rounded to 1/geoPrecision of a degree (then to one
-// decimal, as scala-weather's roundCoordinate did):
+// the enrichment asks OpenWeatherMap's history API for the event's whole UTC
+// day at the event's coordinates:
 //
-//	GET http://{apiHost}/data/2.5/history/city?lat=…&lon=…&start=DAY&end=DAY+86400&appid=KEY
+//	GET http://{apiHost}/data/2.5/history/city?lat=…&lon=…&start=DAY&end=DAY+86400&cnt=24&appid=KEY
 //
 // apiHost is a host[:port] (plain HTTP, as R108) or a full http(s):// base
-// URL. The day's stamps are cached (cacheSize days×places, LRU; failures
-// are cached too, except timeouts, which are retried) and the stamp closest
+// URL. The day's stamps are cached under the day and the coordinates
+// rounded to 1/geoPrecision of a degree (then to one decimal, as
+// scala-weather's roundCoordinate did), so the first event of a day and
+// place decides the request (cacheSize entries, LRU; failures are cached
+// too, except timeouts, which are retried) and the stamp closest
 // to the event's time becomes the iglu:org.openweathermap/weather/
 // jsonschema/1-0-0 context: main, wind, clouds, rain, snow, weather and dt
 // (ISO-8601 UTC), with absent optional values left out, as scala-weather's
@@ -128,7 +130,7 @@ func (w *weatherEnrichment) WeatherContext(ctx context.Context, e *event.Event) 
 			if d, ok := w.cache.Get(key); ok && !d.timeout {
 				return d, nil
 			}
-			d := w.fetch(ctx, key)
+			d := w.fetch(ctx, key, lat, lon)
 			w.cache.Put(key, d)
 			return d, nil
 		})
@@ -204,10 +206,10 @@ func roundCoordinate(c float32, precision int) float32 {
 }
 
 // fetch asks OWM for one day and place.
-func (w *weatherEnrichment) fetch(ctx context.Context, key weatherKey) weatherDay {
-	q := "lat=" + jsonpath.JavaFloat(key.lat) + "&lon=" + jsonpath.JavaFloat(key.lon) +
+func (w *weatherEnrichment) fetch(ctx context.Context, key weatherKey, lat, lon float32) weatherDay {
+	q := "lat=" + jsonpath.JavaFloat(lat) + "&lon=" + jsonpath.JavaFloat(lon) +
 		"&start=" + strconv.FormatInt(key.day, 10) + "&end=" + strconv.FormatInt(key.day+86400, 10) +
-		"&appid=" + url.QueryEscape(w.apiKey)
+		"&cnt=24&appid=" + url.QueryEscape(w.apiKey)
 	ctx, cancel := context.WithTimeout(ctx, w.timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, w.base+"/data/2.5/history/city?"+q, nil)
@@ -218,7 +220,7 @@ func (w *weatherEnrichment) fetch(ctx context.Context, key weatherKey) weatherDa
 	if err != nil {
 		var ne net.Error
 		if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
-			return weatherDay{err: fmt.Sprintf("TimeoutError(OpenWeatherMap request timed out after %d seconds)", int(w.timeout/time.Second)), timeout: true}
+			return weatherDay{err: fmt.Sprintf("TimeoutError(OpenWeatherMap Error: server didn't responded in %d seconds. Timeout)", int(w.timeout/time.Second)), timeout: true}
 		}
 		return weatherDay{err: "InternalError(" + err.Error() + ")"}
 	}
@@ -227,7 +229,7 @@ func (w *weatherEnrichment) fetch(ctx context.Context, key weatherKey) weatherDa
 	if err != nil {
 		var ne net.Error
 		if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, context.DeadlineExceeded) {
-			return weatherDay{err: fmt.Sprintf("TimeoutError(OpenWeatherMap request timed out after %d seconds)", int(w.timeout/time.Second)), timeout: true}
+			return weatherDay{err: fmt.Sprintf("TimeoutError(OpenWeatherMap Error: server didn't responded in %d seconds. Timeout)", int(w.timeout/time.Second)), timeout: true}
 		}
 		return weatherDay{err: "InternalError(" + err.Error() + ")"}
 	}

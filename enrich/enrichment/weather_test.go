@@ -50,10 +50,10 @@ func TestWeatherContext(t *testing.T) {
 		t.Errorf("got  %s\nwant %s", got, want)
 	}
 	reqs := srv.Requests()
-	if len(reqs) != 1 || reqs[0] != (testservers.OWMRequest{Lat: "47.0", Lon: "-122.0", Start: "1456790400", End: "1456876800", AppID: "key"}) {
+	if len(reqs) != 1 || reqs[0] != (testservers.OWMRequest{Lat: "47.2513", Lon: "-122.3149", Start: "1456790400", End: "1456876800", Cnt: "24", AppID: "key"}) {
 		t.Errorf("requests %+v", reqs)
 	}
-	// Same day and rounded place: served from the cache; closest stamp.
+	// Same day and rounded place (47, -122): served from the cache; closest stamp.
 	got, err = w.WeatherContext(context.Background(), weatherEvent("47.4", "-122.1", "2016-03-01 00:10:00.000"))
 	if err != nil || !strings.Contains(string(got), `"dt":"2016-03-01T00:00:00.000Z"`) || !strings.Contains(string(got), `"main":{"humidity":93,"pressure":1012,"temp":276.15`) {
 		t.Errorf("cached day: %s, %v", got, err)
@@ -104,7 +104,7 @@ func TestWeatherFailures(t *testing.T) {
 	// A slow server times out; the timeout is not served from the cache.
 	srv.SetDelay(1500 * time.Millisecond)
 	slow := newWeatherForTest(t, srv.Host, 1)
-	if _, err := slow.WeatherContext(ctx, weatherEvent("5", "5", "2016-03-01 00:00:00.000")); err == nil || !strings.HasPrefix(err.Error(), "TimeoutError(") {
+	if _, err := slow.WeatherContext(ctx, weatherEvent("5", "5", "2016-03-01 00:00:00.000")); err == nil || err.Error() != "TimeoutError(OpenWeatherMap Error: server didn't responded in 1 seconds. Timeout)" {
 		t.Fatalf("slow server: %v", err)
 	}
 	srv.SetDelay(0)

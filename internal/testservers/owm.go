@@ -21,11 +21,11 @@ type OWMStamp struct {
 
 // OWMRequest is a history request the server received.
 type OWMRequest struct {
-	Lat, Lon, Start, End, AppID string
+	Lat, Lon, Start, End, Cnt, AppID string
 }
 
 // OWM is a loopback server speaking OpenWeatherMap's history API:
-// GET /data/2.5/history/city?lat=&lon=&start=&end=&appid=. It answers
+// GET /data/2.5/history/city?lat=&lon=&start=&end=&cnt=&appid=. It answers
 // {"message":"","cod":"200","city_id":…,"calctime":…,"cnt":n,"list":[…]}
 // with the configured stamps whose dt lies in [start, end), 401 without an
 // appid, and 400 with OWM's error document for missing coordinates. Delay
@@ -80,7 +80,7 @@ func (o *OWM) Requests() []OWMRequest {
 func (o *OWM) handler(stamps []OWMStamp) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
-		req := OWMRequest{q.Get("lat"), q.Get("lon"), q.Get("start"), q.Get("end"), q.Get("appid")}
+		req := OWMRequest{q.Get("lat"), q.Get("lon"), q.Get("start"), q.Get("end"), q.Get("cnt"), q.Get("appid")}
 		o.mu.Lock()
 		o.log = append(o.log, req)
 		o.mu.Unlock()
