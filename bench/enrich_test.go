@@ -36,7 +36,7 @@ func sampleProcessor(b *testing.B, format string) *enrich.Processor {
 	reg := enrichment.Empty()
 	if dir := filepath.Join(root, "testdata", "enrichments"); dirExists(dir) {
 		b.Chdir(root)
-		if reg, err = enrichment.LoadDir(context.Background(), dir, enrichment.Options{Resolver: resolver, Logger: quiet, Assets: enrichment.AssetOptions{CacheDir: b.TempDir()}}); err != nil {
+		if reg, err = enrichment.LoadDir(context.Background(), dir, enrichment.Options{Resolver: resolver, Logger: quiet, Assets: enrichment.AssetOptions{CacheDir: b.TempDir(), LocalDir: filepath.Join(root, "testdata", "maxmind")}}); err != nil {
 			b.Fatal(err)
 		}
 		b.Cleanup(func() { reg.Close() })
@@ -130,6 +130,7 @@ func BenchmarkEnrichJob(b *testing.B) {
 			Job: pipeline.JobEnrich, Input: in, InputFormat: "cloudfront",
 			Output: filepath.Join(out, "good"), Bad: filepath.Join(out, "bad"),
 			IgluConfig: filepath.Join(root, "testdata", "iglu-resolver.json"), Enrichments: enrichments,
+			AssetsDir:   filepath.Join(root, "testdata", "maxmind"),
 			Parallelism: 1, Partitions: 1, Logger: quiet,
 		})
 		if err != nil {

@@ -204,6 +204,7 @@ func (s *enrichStage) process(ctx context.Context, b *recBatch, nParts int) erro
 			b.outs = append(b.outs, len(b.out))
 			b.parts = append(b.parts, shuffle.Partition([]byte(e.Fields[event.EventID]), nParts))
 			b.c.Good++
+			b.c.countFilled(e)
 		}
 		b.bad = append(b.bad, res.Bad...)
 	}

@@ -9,6 +9,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/furrowdata/furrow/event"
 )
 
 // Counters are what one task (or a whole job) read and produced.
@@ -27,6 +29,25 @@ type Counters struct {
 	ShredBad    int64            `json:"shred_bad"`
 	ShuffledRaw int64            `json:"shuffled_bytes"`
 	Errors      map[string]int64 `json:"errors,omitempty"` // bad rows per error class
+	// Filled counts good events whose key enriched fields are set
+	// (geo_country, br_name, refr_medium, mkt_source, event_fingerprint):
+	// a quick view of what the enrichments did.
+	Filled map[string]int64 `json:"filled,omitempty"`
+}
+
+// filledFields are the enriched fields whose fill rate the report shows.
+var filledFields = []event.Field{event.GeoCountry, event.BrName, event.RefrMedium, event.MktSource, event.EventFingerprint}
+
+// countFilled counts which of the key enriched fields e has.
+func (c *Counters) countFilled(e *event.Event) {
+	for _, f := range filledFields {
+		if e.Fields[f] != "" {
+			if c.Filled == nil {
+				c.Filled = make(map[string]int64, len(filledFields))
+			}
+			c.Filled[f.Name()]++
+		}
+	}
 }
 
 // Add merges o into c.
@@ -49,6 +70,12 @@ func (c *Counters) Add(o *Counters) {
 			c.Errors = make(map[string]int64)
 		}
 		c.Errors[k] += v
+	}
+	for k, v := range o.Filled {
+		if c.Filled == nil {
+			c.Filled = make(map[string]int64)
+		}
+		c.Filled[k] += v
 	}
 }
 
@@ -164,6 +191,16 @@ func (r *Report) Summary() string {
 		fmt.Fprintf(&b, "  events  %d written, %d duplicates dropped, %d synthetic duplicates re-identified, %d bad rows, %d discarded (%.0f events/s)\n",
 			r.Written, r.Duplicates+r.CrossBatch, r.Synthetic, r.Bad+r.ShredBad, r.Discarded, r.EventsPerSec)
 	}
+	if len(r.Filled) > 0 && r.Good > 0 {
+		b.WriteString("  filled ")
+		for i, f := range filledFields {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "%s %.0f%%", f.Name(), 100*float64(r.Filled[f.Name()])/float64(r.Good))
+		}
+		b.WriteString("\n")
+	}
 	if len(r.Pending) > 0 {
 		fmt.Fprintf(&b, "  pending enrichments (not implemented, fields left empty): %s\n", strings.Join(r.Pending, ", "))
 	}
@@ -224,8 +261,7 @@ func (s *counterSet) add(c *Counters) {
 func (s *counterSet) snapshot() Counters {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := s.c
-	out.Errors = nil
-	out.Add(&Counters{Errors: s.c.Errors})
+	var out Counters
+	out.Add(&s.c) // a deep copy: Add merges the maps into fresh ones
 	return out
 }

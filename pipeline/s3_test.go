@@ -72,7 +72,7 @@ func TestRunS3Encrypted(t *testing.T) {
 		cfg := runConfig(t, "s3://raw/in/", "cloudfront", "s3://lake/"+out+"/", "parquet")
 		cfg.WriteEnriched = false
 		cfg.Storage.S3 = s3.Config{Endpoint: endpoint, PathStyle: true, Credentials: user, SSE: sse,
-			SSEOnParts: sse != s3.SSENone, // MinIO checks the deny policy on every part (see s3.Config)
+			SSEOnParts:  sse != s3.SSENone, // MinIO checks the deny policy on every part (see s3.Config)
 			MaxAttempts: 10, MaxBackoff: 100 * time.Millisecond}
 		return Run(ctx, cfg)
 	}

@@ -7,10 +7,9 @@ out="${2:-./out}"
 cd "$(dirname "$0")/.."
 rm -rf "$out"
 etl=1793610000000 # fixed, so that re-runs are byte-identical
-enrichments=()
-if [ -d testdata/enrichments ]; then
-  enrichments=(--enrichments testdata/enrichments)
-fi
+# The default enrichment set; its MaxMind databases are furrow's own test
+# databases, used in place (no download).
+enrichments=(--enrichments testdata/enrichments --assets-dir testdata/maxmind)
 for format in cloudfront clj-tomcat; do
   echo "== furrow run: testdata/sample/$format → $out/$format"
   "$bin" run \
