@@ -158,9 +158,19 @@ func TestLegacyTruncatesAsPostgresConstraints(t *testing.T) {
 type failingStore struct {
 	storage.Store
 	n int
+	// writes: the created writers fail every Write (a cancelled task's
+	// storage) instead of Create failing.
+	writes bool
 }
 
 func (f *failingStore) Create(ctx context.Context, key string) (storage.Writer, error) {
+	if f.writes {
+		w, err := f.Store.Create(ctx, key)
+		if err != nil {
+			return nil, err
+		}
+		return failingWriter{w}, nil
+	}
 	if f.n <= 0 {
 		return nil, errors.New("injected create failure")
 	}
@@ -168,12 +178,25 @@ func (f *failingStore) Create(ctx context.Context, key string) (storage.Writer, 
 	return f.Store.Create(ctx, key)
 }
 
+type failingWriter struct{ storage.Writer }
+
+func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("injected write failure") }
+
 func TestWriterReportsStorageFailure(t *testing.T) {
-	for _, f := range []shred.Format{shred.FormatLegacy, shred.FormatParquet, shred.FormatWideRow} {
-		t.Run(string(f), func(t *testing.T) {
+	for _, c := range []struct {
+		f      shred.Format
+		writes bool
+	}{{shred.FormatLegacy, false}, {shred.FormatParquet, false}, {shred.FormatWideRow, false},
+		{shred.FormatLegacy, true}, {shred.FormatParquet, true}, {shred.FormatWideRow, true}} {
+		f := c.f
+		name := string(f) + "/create"
+		if c.writes {
+			name = string(f) + "/write" // arrow-go panics when its first write fails: must be an error
+		}
+		t.Run(name, func(t *testing.T) {
 			sh := newShredder(t, testRegistry(t), f.Typed())
 			base, _ := newStore(t)
-			st := &failingStore{Store: base}
+			st := &failingStore{Store: base, writes: c.writes}
 			w, err := shred.NewWriter(shred.WriterConfig{Format: f, Store: st, Shredder: sh, BatchRows: 4})
 			if err != nil {
 				t.Fatal(err)

@@ -3,6 +3,7 @@ package shred
 import (
 	"context"
 	"fmt"
+	"io"
 
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/array"
@@ -16,13 +17,17 @@ import (
 
 // countingWriter counts the bytes that reach the store.
 type countingWriter struct {
-	w storage.Writer
-	n int64
+	w   storage.Writer
+	n   int64
+	err error // the first write error (arrow sometimes drops it)
 }
 
 func (c *countingWriter) Write(p []byte) (int, error) {
 	n, err := c.w.Write(p)
 	c.n += int64(n)
+	if err != nil && c.err == nil {
+		c.err = err
+	}
 	return n, err
 }
 
@@ -103,10 +108,13 @@ func (d *pqDataset) openFile(ctx context.Context) error {
 		return fmt.Errorf("creating %s: %w", d.key, err)
 	}
 	cw := &countingWriter{w: sw}
-	fw, err := pqarrow.NewFileWriter(d.schema, cw, d.writerProps(),
+	fw, err := newFileWriter(d.schema, cw, d.writerProps(),
 		pqarrow.NewArrowWriterProperties(pqarrow.WithAllocator(d.mem), pqarrow.WithStoreSchema()))
 	if err != nil {
 		sw.Abort()
+		if cw.err != nil {
+			err = cw.err
+		}
 		return fmt.Errorf("starting Parquet file %s: %w", d.key, err)
 	}
 	d.sw, d.cw, d.fw, d.rgBytes, d.newRG = sw, cw, fw, 0, false
@@ -233,4 +241,16 @@ func (d *pqDataset) release() {
 		d.rb.Release()
 		d.rb = nil
 	}
+}
+
+// newFileWriter is pqarrow.NewFileWriter with its one panic turned into an
+// error: arrow-go v15 writes the file's magic number at once and panics when
+// that write fails (a cancelled context, a storage error).
+func newFileWriter(sc *arrow.Schema, w io.Writer, props *parquet.WriterProperties, arrProps pqarrow.ArrowWriterProperties) (fw *pqarrow.FileWriter, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			fw, err = nil, fmt.Errorf("%v", r)
+		}
+	}()
+	return pqarrow.NewFileWriter(sc, w, props, arrProps)
 }
