@@ -69,7 +69,7 @@ var ErrInvalidSchemaKey = errors.New("event: invalid Iglu schema key")
 func ParseSchemaKey(uri string) (SchemaKey, error) {
 	rest, ok := strings.CutPrefix(uri, "iglu:")
 	if !ok {
-		return SchemaKey{}, fmt.Errorf("%w: [%s] does not start with iglu:", ErrInvalidSchemaKey, uri)
+		return SchemaKey{}, fmt.Errorf("%w: [%s] does not start with \"iglu:\"", ErrInvalidSchemaKey, uri)
 	}
 	parts := strings.Split(rest, "/")
 	if len(parts) != 4 {

@@ -22,7 +22,6 @@ type Progress struct {
 	interval time.Duration
 	stop     chan struct{}
 	wg       sync.WaitGroup
-	lastLen  int
 }
 
 // NewProgress returns a Progress that prints to out every interval when out

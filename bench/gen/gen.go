@@ -91,7 +91,6 @@ type gen struct {
 	cfg Config
 	rng *rand.Rand
 	t   time.Time
-	n   int
 }
 
 func newGen(cfg Config) *gen {
