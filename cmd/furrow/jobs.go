@@ -42,8 +42,15 @@ func runRun(ctx context.Context, args []string) error {
 	enrichFlags(fs, &cfg)
 	shredFlags(fs, &cfg)
 	fs.BoolVar(&cfg.WriteEnriched, "write-enriched", false, "also archive the enriched TSV under <run folder>/enriched/")
+	co := clusterFlags(fs)
 	if err := parseJobFlags(fs, args, &cfg, &etl); err != nil {
 		return err
+	}
+	if err := co.check(fs); err != nil {
+		return err
+	}
+	if co.enabled {
+		return report(runCluster(ctx, cfg, co))
 	}
 	return report(pipeline.Run(ctx, cfg))
 }

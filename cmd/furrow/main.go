@@ -32,7 +32,7 @@ var commands = []command{
 	{"run", "raw collector logs → enrich → dedupe → shred in one pass (the main job)", runRun},
 	{"enrich", "raw collector logs → enriched TSV and bad rows (Spark Enrich's flags)", runEnrich},
 	{"shred", "enriched TSV → shredded output (RDB Shredder's flags)", runShred},
-	{"worker", "run the cluster worker daemon", notBuilt("worker", 6)},
+	{"worker", "run the cluster worker daemon", runWorker},
 	{"emr", "print EMR step and bootstrap-action JSON", notBuilt("emr", 7)},
 	{"validate", "check a furrow.yml configuration", notBuilt("validate", 7)},
 	{"version", "print the version (--etl: the v_etl value furrow writes)", runVersion},

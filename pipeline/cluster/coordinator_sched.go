@@ -190,16 +190,14 @@ func (s *scheduler) handleEvent(cl *transport.Cluster, e transport.Event) {
 }
 
 // waitWorkers waits until MinWorkers workers are usable.
+// Members are learnt from the events (every member known at join time is
+// reported as a join), not by polling Cluster.Members, whose reads race with
+// memberlist's in-place updates.
 func (s *scheduler) waitWorkers(ctx context.Context, cl *transport.Cluster, events <-chan transport.Event) error {
-	s.resync(cl)
-	t := time.NewTicker(500 * time.Millisecond)
-	defer t.Stop()
 	for s.usableCount() < s.cfg.MinWorkers {
 		select {
 		case e := <-events:
 			s.handleEvent(cl, e)
-		case <-t.C:
-			s.resync(cl)
 		case <-ctx.Done():
 			return fmt.Errorf("waiting for workers: %d of --min-workers %d joined within %s (%w)", s.usableCount(), s.cfg.MinWorkers, s.cfg.WorkerWait, ctx.Err())
 		}

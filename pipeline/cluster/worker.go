@@ -167,6 +167,10 @@ type Worker struct {
 	draining bool
 	jobs     map[string]*jobEntry
 	running  int
+	// members is the membership as the events told it (copies taken while
+	// memberlist holds its lock: reading Cluster.Members races with
+	// memberlist's in-place updates, see the package report).
+	members map[string]transport.Member
 
 	stopOnce sync.Once
 	stopErr  error
@@ -195,7 +199,7 @@ func StartWorker(ctx context.Context, cfg WorkerConfig) (_ *Worker, err error) {
 		return nil, err
 	}
 	c := cfg.withDefaults()
-	w := &Worker{cfg: c, log: c.Logger, jobs: map[string]*jobEntry{}, serveDone: make(chan struct{}), eventsDone: make(chan struct{})}
+	w := &Worker{cfg: c, log: c.Logger, jobs: map[string]*jobEntry{}, members: map[string]transport.Member{}, serveDone: make(chan struct{}), eventsDone: make(chan struct{})}
 	w.taskCtx, w.taskCancel = context.WithCancel(context.Background())
 	var cleanup []func()
 	defer func() {
@@ -395,6 +399,14 @@ func (w *Worker) MetricsAddr() string { return w.metAddr }
 func (w *Worker) watchMembers() {
 	defer close(w.eventsDone)
 	for e := range w.cluster.Events() {
+		w.mu.Lock()
+		switch e.Kind {
+		case transport.EventJoin, transport.EventUpdate:
+			w.members[e.Member.Name] = e.Member
+		case transport.EventLeave, transport.EventFail:
+			delete(w.members, e.Member.Name)
+		}
+		w.mu.Unlock()
 		switch e.Kind {
 		case transport.EventJoin, transport.EventUpdate:
 			w.log.Debug("cluster: member", "event", e.Kind.String(), "member", e.Member.Name, "role", string(e.Member.Meta.Role))
@@ -408,10 +420,13 @@ func (w *Worker) watchMembers() {
 			}
 		case transport.EventResync:
 			alive := map[string]bool{}
-			for _, m := range w.cluster.Members() {
-				alive[m.Name] = true
-			}
+			all := w.cluster.Members()
 			w.mu.Lock()
+			w.members = map[string]transport.Member{}
+			for _, m := range all {
+				alive[m.Name] = true
+				w.members[m.Name] = m
+			}
 			var gone []string
 			for _, e := range w.jobs {
 				if e.spec.Coordinator != "" && !alive[e.spec.Coordinator] {

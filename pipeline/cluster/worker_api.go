@@ -57,12 +57,15 @@ func (w *Worker) handleStatus(rw http.ResponseWriter, _ *http.Request) {
 	for id := range w.jobs {
 		st.Jobs = append(st.Jobs, id)
 	}
-	w.mu.Unlock()
-	sort.Strings(st.Jobs)
-	st.Instance = w.cluster.Local().Meta.Instance
-	for _, m := range w.cluster.Members() {
+	for _, m := range w.members {
+		if m.Name == w.name {
+			st.Instance = m.Meta.Instance
+		}
 		st.Members = append(st.Members, memberWire{Name: m.Name, Role: string(m.Meta.Role), State: m.State.String(), Shuffle: m.Meta.ShuffleAddr})
 	}
+	w.mu.Unlock()
+	sort.Strings(st.Jobs)
+	sort.Slice(st.Members, func(i, j int) bool { return st.Members[i].Name < st.Members[j].Name })
 	writeJSON(rw, http.StatusOK, st)
 }
 
