@@ -31,6 +31,15 @@ type Runner struct {
 	Env        []string
 	Timeout    time.Duration
 	Dynamo     *Dynamo // dynalite for the cross-batch fixture; nil = skip it
+	// Postgres seeds the SQL fixture's table; nil = skip that fixture
+	// (PostgreSQLMissing says why).
+	Postgres          Seeder
+	PostgreSQLMissing string
+}
+
+// Seeder creates a fixture's database: role, database and seed table.
+type Seeder interface {
+	SQLEnrichmentFixture(ctx context.Context, seed json.RawMessage, user, password, db string) error
 }
 
 // runFurrow runs furrow with args and returns its combined output.
@@ -58,14 +67,36 @@ func (r *Runner) enrichSkip(fx *EnrichFixture) string {
 		case "missing-data-file":
 			return "a data file it needs is missing from ../shared/conformance/data (see its MANIFEST.json)"
 		case "postgres":
-			return "needs the SQL query enrichment and PostgreSQL (issue 3)"
+			if r.Postgres == nil {
+				return "needs PostgreSQL: " + r.PostgreSQLMissing
+			}
 		case "http-api-server":
-			return "needs the API request enrichment and its loopback server (issue 3)"
+			if r.Servers.APIURL == "" {
+				return "needs the loopback API mock"
+			}
 		case "oer-api-key":
-			return "needs the currency conversion enrichment and its loopback OER server (issue 3)"
+			if r.Servers.OERKey == "" {
+				return "needs the loopback Open Exchange Rates server"
+			}
 		}
 	}
 	return ""
+}
+
+// prepareExternal sets up what a fixture's external services must hold.
+func (r *Runner) prepareExternal(ctx context.Context, fx *EnrichFixture) error {
+	if !has(fx.Needs, "postgres") {
+		return nil
+	}
+	var ext struct {
+		Postgres struct {
+			Seed json.RawMessage `json:"seed"`
+		} `json:"postgres"`
+	}
+	if err := json.Unmarshal(fx.External, &ext); err != nil {
+		return fmt.Errorf("external_services: %w", err)
+	}
+	return r.Postgres.SQLEnrichmentFixture(ctx, ext.Postgres.Seed, "enricher", "supersecret1", "sql_enrichment_test")
 }
 
 // writeInput writes the fixture's input into dir/in and returns that folder.
@@ -127,6 +158,10 @@ func (r *Runner) RunEnrich(ctx context.Context, fx *EnrichFixture) *Result {
 	defer os.RemoveAll(dir)
 	in, err := r.writeInput(fx, dir)
 	if err != nil {
+		res.Err = err.Error()
+		return res
+	}
+	if err := r.prepareExternal(ctx, fx); err != nil {
 		res.Err = err.Error()
 		return res
 	}

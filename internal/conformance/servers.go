@@ -16,7 +16,17 @@ import (
 type Servers struct {
 	IgluURL  string
 	AssetURL string
-	closers  []func()
+	// ExtraIgluURL serves furrow's own copies of schemas some fixtures need
+	// that the Iglu Central mirror lacks ("" = none).
+	ExtraIgluURL string
+	// APIURL replaces the peer's API mock at http://localhost:8000 ("" = none).
+	APIURL string
+	// PGHost and PGPort replace the peer's PostgreSQL at localhost:5432.
+	PGHost string
+	PGPort int
+	// OERKey stands for {{oer_api_key}}.
+	OERKey  string
+	closers []func()
 }
 
 // StartServers starts the registry and asset servers.
@@ -48,6 +58,16 @@ func (s *Servers) serve(h http.Handler) (string, error) {
 	return "http://" + l.Addr().String(), nil
 }
 
+// ServeExtraIglu serves a static registry folder as ExtraIgluURL.
+func (s *Servers) ServeExtraIglu(dir string) error {
+	if _, err := os.Stat(filepath.Join(dir, "schemas")); err != nil {
+		return fmt.Errorf("extra registry: %w", err)
+	}
+	var err error
+	s.ExtraIgluURL, err = s.serve(http.FileServer(http.Dir(dir)))
+	return err
+}
+
 // Close stops every server.
 func (s *Servers) Close() {
 	for _, c := range s.closers {
@@ -68,6 +88,15 @@ func (s *Servers) ResolverConfig(harnessResolver json.RawMessage) ([]byte, error
 		}
 		return "", false
 	})
+	if s.ExtraIgluURL != "" {
+		if data, ok := cfg["data"].(map[string]any); ok {
+			repos, _ := data["repositories"].([]any)
+			data["repositories"] = append(repos, map[string]any{
+				"name": "furrow conformance extras", "priority": 10, "vendorPrefixes": []any{},
+				"connection": map[string]any{"http": map[string]any{"uri": s.ExtraIgluURL}},
+			})
+		}
+	}
 	return json.Marshal(cfg)
 }
 
@@ -79,12 +108,23 @@ func (s *Servers) Enrichments(doc json.RawMessage) ([]byte, error) {
 		return nil, fmt.Errorf("enrichments document: %w", err)
 	}
 	rewriteURIs(v, func(uri string) (string, bool) {
-		if strings.Contains(uri, "snowplow-hosted-assets") {
+		switch {
+		case strings.Contains(uri, "snowplow-hosted-assets"):
 			return s.AssetURL, true
+		case s.APIURL != "" && strings.HasPrefix(uri, "http://localhost:8000"):
+			return strings.TrimSuffix(s.APIURL, "/") + strings.TrimPrefix(uri, "http://localhost:8000"), true
 		}
 		return "", false
 	})
-	return json.Marshal(v)
+	rewritePostgres(v, s.PGHost, s.PGPort)
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	if s.OERKey != "" {
+		b = []byte(strings.ReplaceAll(string(b), "{{oer_api_key}}", s.OERKey))
+	}
+	return b, nil
 }
 
 // rewriteURIs replaces every string value under a "uri" key for which f
@@ -104,6 +144,27 @@ func rewriteURIs(v any, f func(string) (string, bool)) {
 	case []any:
 		for _, e := range x {
 			rewriteURIs(e, f)
+		}
+	}
+}
+
+// rewritePostgres points every "postgresql" connection object at host:port.
+func rewritePostgres(v any, host string, port int) {
+	if host == "" {
+		return
+	}
+	switch x := v.(type) {
+	case map[string]any:
+		for k, val := range x {
+			if m, ok := val.(map[string]any); ok && k == "postgresql" {
+				m["host"], m["port"] = host, port
+				continue
+			}
+			rewritePostgres(val, host, port)
+		}
+	case []any:
+		for _, e := range x {
+			rewritePostgres(e, host, port)
 		}
 	}
 }

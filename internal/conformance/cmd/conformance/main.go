@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/furrowdata/furrow/internal/conformance"
+	"github.com/furrowdata/furrow/internal/testservers"
 )
 
 func main() {
@@ -64,6 +65,39 @@ func run(furrow, shared, only string, verbose bool, jobs int) int {
 			"FURROW_REFERER_DATABASE=" + filepath.Join(ref, "referers-0.3.0.yml"),
 			"FURROW_UA_PARSER_REGEXES=" + filepath.Join(ref, "uap-regexes-java-1.3.0.yaml"),
 		},
+	}
+	// The peer's external services, on loopback: its API mock, an Open
+	// Exchange Rates server with the rates its fixtures were computed from,
+	// a private PostgreSQL, and furrow's copies of schemas the Iglu Central
+	// mirror lacks.
+	if err := servers.ServeExtraIglu(filepath.Join("enrich", "enrichment", "testdata", "lookups-iglu")); err != nil {
+		fmt.Fprintln(os.Stderr, "conformance:", err)
+		return 2
+	}
+	api, err := testservers.NewAPIMock()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "conformance:", err)
+		return 2
+	}
+	defer api.Close()
+	servers.APIURL = api.URL
+	oer, err := testservers.NewOER(testservers.ConformanceOERRates())
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "conformance:", err)
+		return 2
+	}
+	defer oer.Close()
+	servers.OERKey = "furrow-conformance"
+	r.Env = append(r.Env, "FURROW_OER_ENDPOINT="+oer.URL)
+	if pg, err := testservers.NewPostgres(); err == nil {
+		defer pg.Close()
+		r.Postgres = pg
+		servers.PGHost, servers.PGPort = pg.Host, pg.Port
+	} else if os.Getenv("CI") == "true" {
+		fmt.Fprintln(os.Stderr, "conformance: CI=true but PostgreSQL:", err)
+		return 2
+	} else {
+		r.PostgreSQLMissing = err.Error()
 	}
 	if d, err := conformance.StartDynalite("."); err == nil {
 		r.Dynamo = d
