@@ -244,7 +244,7 @@ func runEMRSystemdUnit(_ context.Context, args []string) error {
 type stagedOptions struct {
 	config, skip, resumeFrom, lock string
 	ignoreLock                     bool
-	cluster                        bool // set only while `furrow run` lacks its own --cluster
+	cluster                        *clusterOpts
 }
 
 // isStagedRun reports whether `furrow run` args ask for a staged run (--config).
@@ -275,13 +275,7 @@ func stagedFlagSet(base *pipeline.Config, o *stagedOptions, etl *string) *flag.F
 	fs.StringVar(&o.resumeFrom, "resume-from", "", "resume from a step: enrich, shred, archive_raw, archive_enriched, archive_shredded")
 	fs.BoolVar(&o.ignoreLock, "ignore-lock-on-start", false, "take over the run lock and resume the run it records")
 	fs.StringVar(&o.lock, "lock", "", "the run lock's location (default: furrow.lock, else <raw.processing>.lock)")
-	// The cluster flags `furrow emr steps` generates. Until `furrow run`
-	// has them (issue 6), they are accepted here and refused after parsing.
-	if fs.Lookup("cluster") == nil {
-		fs.BoolVar(&o.cluster, "cluster", false, "run the job on the cluster's workers (not implemented yet: issue 6)")
-		fs.String("join", "", "HOST:PORT[,…] of cluster members to join (with --cluster)")
-		fs.String("tls-bundle", "", "the EMR PEM bundle, zip or folder (with --cluster)")
-	}
+	o.cluster = clusterFlags(fs) // the --cluster flags `furrow emr steps` generates
 	return fs
 }
 
@@ -313,8 +307,14 @@ func runStagedCommand(ctx context.Context, args []string) error {
 	if len(conflicts) > 0 {
 		return usageError{fmt.Errorf("%s cannot be combined with --config: furrow.yml decides them (aws.s3.buckets, collectors.format, enrich, shred, aws.s3.sse)", strings.Join(conflicts, ", "))}
 	}
-	if o.cluster {
-		return errors.New("furrow run --cluster: not implemented yet (issue 6); without furrow.cluster.enabled the step runs on the master alone")
+	if err := o.cluster.check(fs); err != nil {
+		return err
+	}
+	var run func(context.Context, pipeline.Config) (*pipeline.Report, error)
+	if o.cluster.enabled {
+		run = func(ctx context.Context, c pipeline.Config) (*pipeline.Report, error) {
+			return runCluster(ctx, c, o.cluster)
+		}
 	}
 	cfg, err := loadConfig(ctx, o.config)
 	if err != nil {
@@ -323,7 +323,7 @@ func runStagedCommand(ctx context.Context, args []string) error {
 	base.ProgressOut = os.Stderr
 	rep, err := emr.RunStaged(ctx, cfg, emr.RunOptions{
 		Skip: splitList(o.skip), ResumeFrom: o.resumeFrom, IgnoreLockOnStart: o.ignoreLock, Lock: o.lock,
-		Base: base,
+		Base: base, Run: run,
 	})
 	if rep != nil {
 		fmt.Fprint(os.Stdout, rep.Summary())

@@ -168,9 +168,11 @@ func TestStagedRunCommand(t *testing.T) {
 		!strings.Contains(err.Error(), "--format, --input-folder cannot be combined with --config") {
 		t.Fatalf("owned flags: %v", err)
 	}
-	if err := runStagedCommand(context.Background(), []string{"--config", cfg, "--cluster", "--join", "127.0.0.1:7946"}); err == nil ||
-		!strings.Contains(err.Error(), "not implemented") {
-		t.Fatalf("--cluster before the cluster engine: %v", err)
+	// --cluster reaches the cluster engine, which needs the TLS bundle.
+	clusterRoot := t.TempDir()
+	if err := runStagedCommand(context.Background(), []string{"--config", localConfig(t, clusterRoot, false), "--cluster", "--join", "127.0.0.1:7946"}); err == nil ||
+		!strings.Contains(err.Error(), "--tls-bundle is required with --cluster") {
+		t.Fatalf("--cluster without --tls-bundle: %v", err)
 	}
 	out, err := capture(t, func() error {
 		return runStagedCommand(context.Background(), []string{"--config", cfg, "--parallelism", "2", "--spill-dir", t.TempDir()})

@@ -35,6 +35,9 @@ func runShred(ctx context.Context, args []string) error {
 }
 
 func runRun(ctx context.Context, args []string) error {
+	if isStagedRun(args) {
+		return runStagedCommand(ctx, args)
+	}
 	cfg := pipeline.Config{Job: pipeline.JobRun}
 	var etl string
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
@@ -70,7 +73,7 @@ func runVersion(_ context.Context, args []string) error {
 		return usageError{err}
 	}
 	if *etl {
-		fmt.Println("furrow-"+enrich.Version)
+		fmt.Println("furrow-" + enrich.Version)
 		return nil
 	}
 	fmt.Printf("furrow %s (etl version %s)\n", enrich.Version, "furrow-"+enrich.Version)

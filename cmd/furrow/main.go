@@ -33,8 +33,9 @@ var commands = []command{
 	{"enrich", "raw collector logs → enriched TSV and bad rows (Spark Enrich's flags)", runEnrich},
 	{"shred", "enriched TSV → shredded output (RDB Shredder's flags)", runShred},
 	{"worker", "run the cluster worker daemon", runWorker},
-	{"emr", "print EMR step and bootstrap-action JSON", notBuilt("emr", 7)},
-	{"validate", "check a furrow.yml configuration", notBuilt("validate", 7)},
+	{"emr", "print EMR step and bootstrap-action JSON", runEMR},
+	{"validate", "check a furrow.yml configuration", runValidate},
+	{"cp", "copy objects between locations (s3://, hdfs://, file://, paths)", runCp},
 	{"version", "print the version (--etl: the v_etl value furrow writes)", runVersion},
 }
 
@@ -85,10 +86,4 @@ func logLevel() slog.Level {
 		return slog.LevelInfo
 	}
 	return l
-}
-
-func notBuilt(name string, issue int) func(context.Context, []string) error {
-	return func(context.Context, []string) error {
-		return fmt.Errorf("%s: not implemented yet (issue %d)", name, issue)
-	}
 }
