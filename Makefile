@@ -48,6 +48,8 @@ lint:
 	$(GO) vet $(PKGS)
 	@command -v staticcheck >/dev/null || bash .ci/install-staticcheck.sh
 	staticcheck $(PKGS)
+	@command -v shellcheck >/dev/null || bash .ci/install-shellcheck.sh
+	shellcheck bootstrap/install-furrow.sh scripts/*.sh .ci/run .ci/install-*.sh
 
 # The peer's own test suite (../shared/conformance), through the real
 # `furrow enrich` / `furrow shred` code path; prints one summary line.

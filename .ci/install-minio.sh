@@ -16,7 +16,7 @@ fi
 echo "building minio $MINIO_VERSION (a few minutes on a cold module cache)"
 # `go install pkg@version` ignores furrow's go.mod; clear GOFLAGS so a
 # caller's -mod=vendor or similar cannot interfere.
-GOFLAGS= GOBIN="$bin" go install "github.com/minio/minio@$MINIO_VERSION"
+GOFLAGS='' GOBIN="$bin" go install "github.com/minio/minio@$MINIO_VERSION"
 "$bin/minio" --version >/dev/null
 echo "$MINIO_VERSION" > "$stamp"
 echo "installed $("$bin/minio" --version | head -1) (commit $MINIO_COMMIT) in $bin"

@@ -6,11 +6,12 @@ cd "$(dirname "$0")/.."
 fail=0
 while IFS= read -r pkg; do
   dir=$(go list -f '{{.Dir}}' "$pkg")
-  for target in $(grep -ho '^func Fuzz[A-Za-z0-9_]*' "$dir"/*_test.go 2>/dev/null | sed 's/^func //' | sort -u); do
+  while IFS= read -r target; do
+    [ -n "$target" ] || continue
     echo "== $pkg $target ($t)"
     if ! go test "$pkg" -run '^$' -fuzz "^${target}\$" -fuzztime "$t"; then
       fail=1
     fi
-  done
+  done < <(grep -ho '^func Fuzz[A-Za-z0-9_]*' "$dir"/*_test.go 2>/dev/null | sed 's/^func //' | sort -u)
 done < <(go list ./...)
 exit $fail
