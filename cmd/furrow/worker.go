@@ -12,9 +12,13 @@ import (
 	"github.com/furrowdata/furrow/transport"
 )
 
-// testMapDelayEnv delays every map task of a worker: TEST ONLY (the
-// cluster's failure tests use it to kill a worker in mid-shuffle).
-const testMapDelayEnv = "FURROW_TESTONLY_MAP_TASK_DELAY"
+// These delay every map or reduce task of a worker: TEST ONLY (the
+// cluster's failure tests use them to kill a worker in mid-shuffle or
+// mid-reduce).
+const (
+	testMapDelayEnv    = "FURROW_TESTONLY_MAP_TASK_DELAY"
+	testReduceDelayEnv = "FURROW_TESTONLY_REDUCE_TASK_DELAY"
+)
 
 // runWorker is `furrow worker`: the long-running cluster daemon. It runs
 // until SIGTERM/SIGINT, then drains (running tasks finish within
@@ -51,12 +55,17 @@ func runWorker(ctx context.Context, args []string) error {
 		return usageError{err}
 	}
 	cfg.Membership = m
-	if v := os.Getenv(testMapDelayEnv); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil {
-			return usageError{fmt.Errorf("%s: %v", testMapDelayEnv, err)}
+	for _, knob := range []struct {
+		env string
+		d   *time.Duration
+	}{{testMapDelayEnv, &cfg.MapTaskDelay}, {testReduceDelayEnv, &cfg.ReduceTaskDelay}} {
+		if v := os.Getenv(knob.env); v != "" {
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				return usageError{fmt.Errorf("%s: %v", knob.env, err)}
+			}
+			*knob.d = d
 		}
-		cfg.MapTaskDelay = d
 	}
 	if err := cfg.Validate(); err != nil {
 		return usageError{err}

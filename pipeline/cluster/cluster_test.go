@@ -481,23 +481,27 @@ func TestClusterMatchesSingleNode(t *testing.T) {
 	}
 }
 
-// TestClusterKillWorkerMidShuffle SIGKILLs a worker that owns partitions
-// while the map stage pushes shuffle data to it. With re-plans allowed, the
-// job completes on the survivors with the single-node bytes; with none
-// allowed, it fails with an error naming the lost worker and writes no
-// _SUCCESS. Never a partial success.
-func TestClusterKillWorkerMidShuffle(t *testing.T) {
+// TestClusterKillWorker SIGKILLs a worker that owns partitions while the
+// map stage pushes shuffle data to it, or while the reduce stage runs. With
+// re-plans allowed, the job completes on the survivors with the single-node
+// bytes; with none allowed, it fails with an error naming the lost worker
+// and writes no _SUCCESS. Never a partial success.
+func TestClusterKillWorker(t *testing.T) {
 	flags := jobInput(t, "cloudfront", 5, 1500)
 	want, _ := singleNode(t, flags, "parquet")
 	for _, c := range []struct {
 		name     string
 		replans  string
+		env      string // test-only knob: slow the stage to hit
+		stage    string
 		complete bool
-	}{{"replanned", "3", true}, {"no-replans", "0", false}} {
+	}{
+		{"mid-shuffle", "3", "FURROW_TESTONLY_MAP_TASK_DELAY=150ms", stageMap, true},
+		{"mid-shuffle-no-replans", "0", "FURROW_TESTONLY_MAP_TASK_DELAY=150ms", stageMap, false},
+		{"mid-reduce", "3", "FURROW_TESTONLY_REDUCE_TASK_DELAY=1500ms", stageReduce, true},
+	} {
 		t.Run(c.name, func(t *testing.T) {
-			// Test-only knob: each map task waits, so the map stage lasts
-			// long enough to kill a worker in the middle of it.
-			tc := newTestCluster(t, 3, "FURROW_TESTONLY_MAP_TASK_DELAY=150ms")
+			tc := newTestCluster(t, 3, c.env)
 			got := t.TempDir()
 			co := tc.coordinator(t, got, "parquet", flags, "--max-replans", c.replans)
 
@@ -515,16 +519,22 @@ func TestClusterKillWorkerMidShuffle(t *testing.T) {
 			if victim == nil {
 				t.Fatalf("no non-seed worker owns a partition (coordinator exited?):\n%s", co.errText())
 			}
-			eventually(t, 60*time.Second, "the victim to have run map tasks and received shuffle data", func() bool {
-				return victim.metric(t, `furrow_worker_tasks_run_total{stage="map"}`) >= 2 && victim.metric(t, "furrow_shuffle_received_bytes_total") > 0
-			})
+			if c.stage == stageMap {
+				eventually(t, 60*time.Second, "the victim to have run map tasks and received shuffle data", func() bool {
+					return victim.metric(t, `furrow_worker_tasks_run_total{stage="map"}`) >= 2 && victim.metric(t, "furrow_shuffle_received_bytes_total") > 0
+				})
+			} else {
+				eventually(t, 60*time.Second, "the reduce stage", func() bool {
+					return strings.Contains(co.errText(), "map stage done") || co.exited()
+				})
+			}
 			if co.exited() {
-				t.Fatal("the job ended before the kill: make the map stage slower")
+				t.Fatal("the job ended before the kill: make the stage slower")
 			}
 			if err := victim.cmd.Process.Kill(); err != nil {
 				t.Fatal(err)
 			}
-			t.Logf("SIGKILLed %s in the map stage", victim.nodeName)
+			t.Logf("SIGKILLed %s in the %s stage", victim.nodeName, c.stage)
 			code := co.wait(t, 3*time.Minute)
 			rep := readReport(t, got)
 			if code == 0 {

@@ -480,13 +480,12 @@ func (s *scheduler) launch(m *member, stage string, id, attempt int) {
 	round, rctx := s.round, s.roundCtx
 	ctx, cancel := context.WithCancel(rctx)
 	stop := context.AfterFunc(m.ctx, cancel)
-	var winners winnerList
-	if stage == stageReduce {
-		winners = newWinnerList(s.winners)
-	}
-	req := &mapRequest{Task: id, Attempt: attempt, Owners: s.ownerAddrs, OwnerOf: s.ownerOf}
+	var mreq *mapRequest
+	var rreq *reduceRequest
 	if stage == stageMap {
-		req.Split = s.splits[id]
+		mreq = &mapRequest{Task: id, Attempt: attempt, Split: s.splits[id], Owners: s.ownerAddrs, OwnerOf: s.ownerOf}
+	} else {
+		rreq = &reduceRequest{Partition: id, Winners: newWinnerList(s.winners)}
 	}
 	go func() {
 		defer cancel()
@@ -496,7 +495,7 @@ func (s *scheduler) launch(m *member, stage string, id, attempt int) {
 		if r.err == nil {
 			if stage == stageMap {
 				var rep mapReply
-				r.err = s.client.call(ctx, http.MethodPost, m.addr, pathJobs+s.spec.ID+"/map", req, &rep)
+				r.err = s.client.call(ctx, http.MethodPost, m.addr, pathJobs+s.spec.ID+"/map", mreq, &rep)
 				r.mapR = &rep
 				if r.err == nil && rep.Error != nil && rep.Error.Kind == kindPeer && rep.Error.Lost {
 					// Is the peer gone, or was it a passing fault?
@@ -504,8 +503,7 @@ func (s *scheduler) launch(m *member, stage string, id, attempt int) {
 				}
 			} else {
 				var rep reduceReply
-				r.err = s.client.call(ctx, http.MethodPost, m.addr, pathJobs+s.spec.ID+"/reduce",
-					&reduceRequest{Partition: id, Winners: winners}, &rep)
+				r.err = s.client.call(ctx, http.MethodPost, m.addr, pathJobs+s.spec.ID+"/reduce", rreq, &rep)
 				r.redR = &rep
 			}
 		}

@@ -46,12 +46,15 @@ type JobSpec struct {
 	// a worker drops the job when that member leaves or fails.
 	Coordinator string `json:"coordinator,omitempty"`
 
-	Job                    string `json:"job"`
-	Input                  string `json:"input"`
-	InputFormat            string `json:"input_format,omitempty"`
-	Output                 string `json:"output"`
-	Bad                    string `json:"bad,omitempty"`
-	Enrichments            string `json:"enrichments,omitempty"`
+	Job         string `json:"job"`
+	Input       string `json:"input"`
+	InputFormat string `json:"input_format,omitempty"`
+	Output      string `json:"output"`
+	Bad         string `json:"bad,omitempty"`
+	Enrichments string `json:"enrichments,omitempty"`
+	// AssetsDir is --assets-dir: a local folder, not shipped (MaxMind
+	// databases are large): it must exist at this path on every worker.
+	AssetsDir              string `json:"assets_dir,omitempty"`
 	IgluConfig             string `json:"iglu_config,omitempty"`
 	DuplicateStorageConfig string `json:"duplicate_storage_config,omitempty"`
 	OutputFormat           string `json:"format,omitempty"`
@@ -133,7 +136,7 @@ func NewJobSpec(ctx context.Context, id, coordinator string, cfg pipeline.Config
 		flag string
 		in   string
 		out  *string
-	}{{"--input-folder", cfg.Input, &s.Input}, {"--output-folder", cfg.Output, &s.Output}, {"--bad-folder", cfg.Bad, &s.Bad}} {
+	}{{"--input-folder", cfg.Input, &s.Input}, {"--output-folder", cfg.Output, &s.Output}, {"--bad-folder", cfg.Bad, &s.Bad}, {"--assets-dir", cfg.AssetsDir, &s.AssetsDir}} {
 		if *l.out, err = sharedLocation(l.flag, l.in); err != nil {
 			return nil, err
 		}
@@ -257,7 +260,7 @@ func (s *JobSpec) Config(local NodeLocal) (pipeline.Config, error) {
 	}
 	c := pipeline.Config{
 		Job: s.Job, Input: s.Input, InputFormat: s.InputFormat, Output: s.Output, Bad: s.Bad,
-		Enrichments: s.Enrichments, IgluConfig: s.IgluConfig, DuplicateStorageConfig: s.DuplicateStorageConfig,
+		Enrichments: s.Enrichments, AssetsDir: s.AssetsDir, IgluConfig: s.IgluConfig, DuplicateStorageConfig: s.DuplicateStorageConfig,
 		OutputFormat: s.OutputFormat, ETLTimestamp: time.UnixMilli(s.ETLTimestampMillis).UTC(),
 		WriteEnriched: s.WriteEnriched, Partitions: s.Partitions,
 		Parallelism: s.Parallelism, MemoryBudget: s.MemoryBudget, SplitSize: s.SplitSize,

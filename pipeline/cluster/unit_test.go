@@ -14,6 +14,9 @@ import (
 	"github.com/furrowdata/furrow/event"
 	"github.com/furrowdata/furrow/pipeline"
 	"github.com/furrowdata/furrow/shred"
+	"github.com/furrowdata/furrow/storage/hdfs"
+	"github.com/furrowdata/furrow/storage/location"
+	"github.com/furrowdata/furrow/storage/s3"
 )
 
 // TestJobSpecShipsLocalFiles: local configuration files travel inline (a
@@ -38,7 +41,7 @@ func TestJobSpecShipsLocalFiles(t *testing.T) {
 
 	etl := time.Date(2026, 11, 2, 10, 0, 0, 123e6, time.UTC)
 	cfg := pipeline.Config{
-		Job: pipeline.JobRun, Input: "in", InputFormat: "cloudfront", Output: "s3://bucket/out",
+		Job: pipeline.JobRun, Input: "in", InputFormat: "cloudfront", Output: "s3://bucket/out", AssetsDir: "assets",
 		Enrichments: "enrichments", IgluConfig: "file://" + iglu, DuplicateStorageConfig: dupInline,
 		OutputFormat: "legacy", ETLTimestamp: etl, WriteEnriched: true, SplitSize: 1 << 20,
 	}
@@ -46,8 +49,8 @@ func TestJobSpecShipsLocalFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if spec.Input != filepath.Join(dir, "in") || spec.Output != "s3://bucket/out" {
-		t.Fatalf("locations: input %q output %q", spec.Input, spec.Output)
+	if spec.Input != filepath.Join(dir, "in") || spec.Output != "s3://bucket/out" || spec.AssetsDir != filepath.Join(dir, "assets") {
+		t.Fatalf("locations: input %q output %q assets %q", spec.Input, spec.Output, spec.AssetsDir)
 	}
 	decode := func(s string) []byte {
 		t.Helper()
@@ -88,7 +91,7 @@ func TestJobSpecShipsLocalFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !wc.ETLTimestamp.Equal(etl) || wc.Partitions != 7 || wc.Parallelism != 3 || wc.MemoryBudget != 1<<30 ||
-		wc.SpillDir != "/spill" || wc.OutputFormat != "legacy" || !wc.WriteEnriched || wc.Job != pipeline.JobRun {
+		wc.SpillDir != "/spill" || wc.OutputFormat != "legacy" || !wc.WriteEnriched || wc.Job != pipeline.JobRun || wc.AssetsDir != spec.AssetsDir {
 		t.Fatalf("worker config: %+v", wc)
 	}
 	for _, arg := range []string{wc.IgluConfig, wc.Enrichments, wc.DuplicateStorageConfig} {
@@ -196,6 +199,42 @@ func TestAssignPartitions(t *testing.T) {
 		before := members[own[p]]
 		if before != members[2] && survivors[after[p]] != before {
 			t.Fatalf("partition %d moved from surviving %s to %s", p, before, survivors[after[p]])
+		}
+	}
+}
+
+// TestJobSpecCoversConfig fails when pipeline.Config (or the storage
+// configs) gains a field that JobSpec neither ships nor deliberately leaves
+// to each node: a new job setting must reach the workers.
+func TestJobSpecCoversConfig(t *testing.T) {
+	for _, c := range []struct {
+		typ   reflect.Type
+		known []string
+	}{
+		{reflect.TypeOf(pipeline.Config{}), []string{
+			// shipped
+			"Job", "Input", "InputFormat", "Output", "Bad", "Enrichments", "AssetsDir", "IgluConfig",
+			"DuplicateStorageConfig", "OutputFormat", "ETLTimestamp", "WriteEnriched", "Partitions",
+			"Parallelism", "MemoryBudget", "SplitSize", "Storage",
+			// the worker's own
+			"SpillDir", "WrapStore", "Logger", "ProgressOut",
+		}},
+		{reflect.TypeOf(s3.Config{}), []string{
+			"SSE", "SSEKMSKeyID", "SSEOnParts", "PathStyle", "Endpoint", "Region", "PartSize", "Concurrency",
+			"MaxAttempts", "MaxBackoff",
+			"Credentials", "Logger", // each node's credential chain and logger
+		}},
+		{reflect.TypeOf(hdfs.Config{}), []string{"User", "ConfDir", "DialTimeout", "Logger"}},
+		{reflect.TypeOf(location.Options{}), []string{"S3", "HDFS", "Logger"}},
+	} {
+		known := map[string]bool{}
+		for _, k := range c.known {
+			known[k] = true
+		}
+		for i := 0; i < c.typ.NumField(); i++ {
+			if f := c.typ.Field(i); f.IsExported() && !known[f.Name] {
+				t.Errorf("%s.%s is new: ship it in JobSpec (spec.go) or list it as node-local here", c.typ, f.Name)
+			}
 		}
 	}
 }

@@ -45,6 +45,10 @@ func decodeBody(r *http.Request, v any) error {
 	if err := dec.Decode(v); err != nil {
 		return fmt.Errorf("decoding request body: %w", err)
 	}
+	// Read to the end: the server notices a client that goes away (and
+	// cancels the request's context, hence the task) only once the body
+	// is consumed.
+	io.Copy(io.Discard, r.Body)
 	return nil
 }
 
@@ -319,6 +323,12 @@ func (w *Worker) handleReduce(rw http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := taskContext(r, e)
 	defer cancel()
+	if d := w.cfg.ReduceTaskDelay; d > 0 { // test only
+		select {
+		case <-time.After(d):
+		case <-ctx.Done():
+		}
+	}
 	read := func(fn func([]byte) error) error {
 		return w.srv.ReadPartition(ctx, id, req.Partition, winners, fn)
 	}
