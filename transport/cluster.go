@@ -282,6 +282,12 @@ type Cluster struct {
 	metaMu  sync.Mutex // serialises UpdateMeta and Leave
 	current NodeMeta
 
+	// table holds copies of the live members, kept by the event delegate
+	// (memberlist calls it with its own lock held): memberlist updates its
+	// Node values in place, so reading them outside its lock would race.
+	tableMu sync.Mutex
+	table   map[string]Member
+
 	queue        eventQueue
 	out          chan Event
 	stop         chan struct{}
@@ -333,6 +339,7 @@ func NewCluster(cfg Config, m *MTLS, logger *slog.Logger) (*Cluster, error) {
 		out:          make(chan Event),
 		stop:         make(chan struct{}),
 		dispatchDone: make(chan struct{}),
+		table:        map[string]Member{},
 	}
 	c.queue.init(cfg.EventBuffer)
 	if err := c.setMeta(cfg.Meta); err != nil {
@@ -478,17 +485,26 @@ func (c *Cluster) Stats() GossipStats { return c.transport.stats() }
 // Members lists the members not known to be dead or gone (alive and
 // suspect), this node included, sorted by name.
 func (c *Cluster) Members() []Member {
-	nodes := c.ml.Members()
-	out := make([]Member, 0, len(nodes))
-	for _, n := range nodes {
-		out = append(out, toMember(n))
+	c.tableMu.Lock()
+	out := make([]Member, 0, len(c.table))
+	for _, m := range c.table {
+		out = append(out, m)
 	}
+	c.tableMu.Unlock()
 	slices.SortFunc(out, func(a, b Member) int { return strings.Compare(a.Name, b.Name) })
 	return out
 }
 
 // Local is this node as a member.
-func (c *Cluster) Local() Member { return toMember(c.ml.LocalNode()) }
+func (c *Cluster) Local() Member {
+	c.tableMu.Lock()
+	m, ok := c.table[c.cfg.NodeName]
+	c.tableMu.Unlock()
+	if ok {
+		return m
+	}
+	return toMember(c.ml.LocalNode()) // before memberlist reported our own join
+}
 
 // Events delivers membership events in the order memberlist reported them,
 // from the start of the node (its own join first). The channel is closed by
@@ -629,6 +645,14 @@ func (d *eventDelegate) NotifyLeave(n *memberlist.Node) {
 func (d *eventDelegate) push(k EventKind, n *memberlist.Node) { d.pushMember(k, toMember(n)) }
 
 func (d *eventDelegate) pushMember(k EventKind, m Member) {
+	d.tableMu.Lock()
+	switch k {
+	case EventJoin, EventUpdate:
+		d.table[m.Name] = m
+	case EventLeave, EventFail:
+		delete(d.table, m.Name)
+	}
+	d.tableMu.Unlock()
 	e := Event{Kind: k, Member: m, Time: time.Now()}
 	if e.Member.MetaErr != nil && k != EventLeave && k != EventFail {
 		d.logger.Warn("member metadata unreadable", "member", m.Name, "err", m.MetaErr)

@@ -343,3 +343,51 @@ func TestConfigValidate(t *testing.T) {
 		t.Errorf("Validate refused a good seed: %v", err)
 	}
 }
+
+// TestClusterMembersWhileMetaChanges reads Members and Local while both
+// nodes gossip metadata updates and one leaves: memberlist updates its nodes
+// in place, so the cluster must answer from its own copies (run with -race).
+func TestClusterMembersWhileMetaChanges(t *testing.T) {
+	dir, _ := transporttest.NodeBundleDir(t)
+	a := startNode(t, dir, "a", workerMeta(0))
+	b := startNode(t, dir, "b", workerMeta(1))
+	if _, err := b.Join(context.Background(), []string{a.Addr()}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 10*time.Second, "a sees b", func() bool { return len(a.Members()) == 2 })
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; i < 20; i++ {
+			m := workerMeta(i)
+			if err := b.UpdateMeta(m, time.Second); err != nil {
+				t.Errorf("UpdateMeta: %v", err)
+				return
+			}
+		}
+	}()
+	for {
+		select {
+		case <-done:
+			eventually(t, 10*time.Second, "a sees b's last metadata", func() bool {
+				for _, m := range a.Members() {
+					if m.Name == "b" && m.Meta.Cores == workerMeta(19).Cores {
+						return true
+					}
+				}
+				return false
+			})
+			if got := b.Local(); got.Meta.Cores != workerMeta(19).Cores {
+				t.Fatalf("b.Local() = %+v, want its latest metadata", got.Meta)
+			}
+			if err := b.Leave(5 * time.Second); err != nil {
+				t.Fatal(err)
+			}
+			eventually(t, 10*time.Second, "a drops b", func() bool { return len(a.Members()) == 1 })
+			return
+		default:
+			_ = a.Members()
+			_ = b.Local()
+		}
+	}
+}
