@@ -69,6 +69,8 @@ func (r *Resolver) compile(ctx context.Context, key event.SchemaKey, doc any) (*
 	c := jsonschema.NewCompiler()
 	c.DefaultDraft(jsonschema.Draft4)
 	c.AssertFormat()
+	// (The validation fast path relies on "uuid" being the library's
+	// format: see fastNode.uuid.)
 	c.RegisterFormat(&jsonschema.Format{Name: "uri", Validate: validateJavaURI})
 	c.UseRegexpEngine(compilePattern)
 	c.UseLoader(refLoader{ctx: ctx, r: r})

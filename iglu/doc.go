@@ -78,4 +78,14 @@
 // of 9007199254740992 and 0.07 is a multiple of 0.01. Its *ValidationError
 // is one deterministic line fit for a bad row: the key, then each problem as
 // "at <JSON pointer>: <reason>", sorted, at most 10.
+//
+// Fast path: for schemas that use only type, enum, properties, required,
+// additionalProperties, items, min/maxItems, min/maxLength, pattern, format
+// and (exclusive) minimum/maximum — most Iglu entities — Validate and
+// ValidateString first check the JSON text directly, without decoding it.
+// The fast path only ever says "valid"; any document it does not accept
+// goes through the decoder and the full validator, which decide and word
+// the error, so verdicts and messages are those of the full validator
+// (FuzzFastPath checks that the fast path accepts nothing the full
+// validator rejects).
 package iglu

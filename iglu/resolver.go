@@ -288,7 +288,11 @@ func (r *Resolver) build(ctx context.Context, rp *repo, key event.SchemaKey, raw
 	if err != nil {
 		return nil, err
 	}
-	return &Schema{Key: key, Raw: json.RawMessage(raw), Repository: rp.cfg.Name, compiled: compiled, printer: r.printer}, nil
+	fast, ok := compileFast(compiled)
+	if !ok {
+		fast = nil
+	}
+	return &Schema{Key: key, Raw: json.RawMessage(raw), Repository: rp.cfg.Name, compiled: compiled, printer: r.printer, fast: fast}, nil
 }
 
 // fetchRaw returns the first document any registry serves for key, in
@@ -323,6 +327,16 @@ func (r *Resolver) Validate(ctx context.Context, key event.SchemaKey, data json.
 		return err
 	}
 	return s.Validate(data)
+}
+
+// ValidateString is Validate for data held in a string (see
+// Schema.ValidateString): the per-entity call of the enrich path.
+func (r *Resolver) ValidateString(ctx context.Context, key event.SchemaKey, data string) error {
+	s, err := r.Lookup(ctx, key)
+	if err != nil {
+		return err
+	}
+	return s.ValidateString(data)
 }
 
 // ValidateSelfDescribing looks up sd's schema and validates sd.Data against it.

@@ -38,6 +38,9 @@ type Schema struct {
 
 	compiled *jsonschema.Schema
 	printer  *message.Printer
+	// fast decides "valid" on the JSON text for schemas of the keywords it
+	// models (see fastpath.go); nil = always the full validator.
+	fast *fastNode
 }
 
 // Validate validates data (one JSON value) against the schema. It returns
@@ -50,6 +53,29 @@ func (s *Schema) Validate(data json.RawMessage) error {
 	if s == nil || s.compiled == nil {
 		return errors.New("iglu: validating against a schema that was not resolved by a Resolver")
 	}
+	if s.fast != nil && s.fast.validDoc(string(data)) {
+		return nil
+	}
+	return s.validateFull(data)
+}
+
+// ValidateString is Validate for data held in a string: the same verdict
+// and error, without copying data when it is valid against a schema of the
+// common keywords (type, enum, properties, required, additionalProperties,
+// items, min/maxItems, min/maxLength, pattern, format, min/maximum), which
+// are checked on the text without decoding it.
+func (s *Schema) ValidateString(data string) error {
+	if s == nil || s.compiled == nil {
+		return errors.New("iglu: validating against a schema that was not resolved by a Resolver")
+	}
+	if s.fast != nil && s.fast.validDoc(data) {
+		return nil
+	}
+	return s.validateFull([]byte(data))
+}
+
+// validateFull decodes data and runs the full validator.
+func (s *Schema) validateFull(data []byte) error {
 	v, err := decodeData(data)
 	if err != nil {
 		return fmt.Errorf("%w: %s: %s", ErrInvalidData, s.Key, err.Error())
