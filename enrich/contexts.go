@@ -17,12 +17,11 @@ import (
 // schema), SchemaEnrichment.extractSchema and
 // MiscEnrichments.formatDerivedContexts.
 
-// rawElements splits a compact JSON array into its elements.
-func rawElements(arr string) ([]string, bool) {
+// rawElements appends the elements of a compact JSON array to out.
+func rawElements(arr string, out []string) ([]string, bool) {
 	if len(arr) < 2 || arr[0] != '[' {
-		return nil, false
+		return out, false
 	}
-	var out []string
 	i := 1
 	for i < len(arr) && arr[i] != ']' {
 		end := skipJSON(arr, i)
@@ -131,24 +130,44 @@ func sdMembers(obj string) (schema, data string, hasSchema, hasData, others bool
 	return schema, data, hasSchema, hasData, others
 }
 
+// entityRef is a self-describing entity of an event: its schema key and
+// its data (compact JSON, a substring of the event's field).
+type entityRef struct {
+	key  event.SchemaKey
+	data string
+}
+
 // selfDescribing splits a compact JSON value into its schema key and data.
-func selfDescribing(raw string) (event.SelfDescribing, string) {
+func selfDescribing(raw string) (entityRef, string) {
 	lit, data, hasSchema, hasData, _ := sdMembers(raw)
 	if !hasSchema {
-		return event.SelfDescribing{}, "JSON instance is not self-describing (schema property absent): " + raw
+		return entityRef{}, "JSON instance is not self-describing (schema property absent): " + raw
 	}
 	uri, ok := jsonString(lit)
 	if !ok {
-		return event.SelfDescribing{}, "JSON instance is not self-describing (schema property is not a string): " + raw
+		return entityRef{}, "JSON instance is not self-describing (schema property is not a string): " + raw
 	}
 	key, err := event.ParseSchemaKey(uri)
 	if err != nil {
-		return event.SelfDescribing{}, err.Error()
+		return entityRef{}, err.Error()
 	}
 	if !hasData {
-		return event.SelfDescribing{}, "JSON instance is not self-describing (data property absent): " + raw
+		return entityRef{}, "JSON instance is not self-describing (data property absent): " + raw
 	}
-	return event.SelfDescribing{Schema: key, Data: json.RawMessage(data)}, ""
+	return entityRef{key: key, data: data}, ""
+}
+
+// selfDescribingList converts entities to event.SelfDescribing values (for
+// the enrichments that read them).
+func selfDescribingList(refs []entityRef) []event.SelfDescribing {
+	if refs == nil {
+		return nil
+	}
+	out := make([]event.SelfDescribing, len(refs))
+	for i, r := range refs {
+		out[i] = event.SelfDescribing{Schema: r.key, Data: json.RawMessage(r.data)}
+	}
+	return out
 }
 
 // envelopeEntityOK reports whether raw conforms to the items of the
@@ -169,29 +188,27 @@ func envelopeEntityOK(raw string) bool {
 	if !ok {
 		return false
 	}
-	parts := strings.Split(rest, "/")
-	if len(parts) != 4 {
-		return false
-	}
-	for i, p := range parts[:3] {
-		if p == "" {
+	for i := range 3 {
+		part, tail, found := strings.Cut(rest, "/")
+		if !found || part == "" {
 			return false
 		}
-		for j := 0; j < len(p); j++ {
-			c := p[j]
+		for j := 0; j < len(part); j++ {
+			c := part[j]
 			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || (c == '.' && i == 0)) {
 				return false
 			}
 		}
+		rest = tail
 	}
-	v := strings.Split(parts[3], "-")
-	if len(v) != 3 {
-		return false
-	}
-	for _, n := range v {
-		if !allASCIIDigits(n) {
+	// rest is the version: exactly three '-'-separated digit runs (and no
+	// further '/').
+	for i := range 3 {
+		n, tail, found := strings.Cut(rest, "-")
+		if found == (i == 2) || !allASCIIDigits(n) {
 			return false
 		}
+		rest = tail
 	}
 	return true
 }
@@ -208,7 +225,8 @@ func nativeEnvelope(k event.SchemaKey, data string) (known, ok bool) {
 	case k.Name == "unstruct_event" && k.Version.Addition == 0:
 		return true, envelopeEntityOK(data)
 	case k.Name == "contexts" && k.Version.Addition <= 1:
-		elems, isArray := rawElements(data)
+		var buf [8]string
+		elems, isArray := rawElements(data, buf[:0])
 		if !isArray || (k.Version.Addition == 0 && len(elems) == 0) {
 			return true, false
 		}
@@ -240,49 +258,50 @@ func igluMessage(err error) string {
 
 // envelope checks the self-describing wrapper of a JSON field against
 // name 1-0-* and validates its data, returning the data.
-func (en *Enricher) envelope(ctx context.Context, field, raw, name string) (string, []string) {
+func (en *Enricher) envelope(ctx context.Context, raw, name string) (string, []string) {
 	sd, msg := selfDescribing(raw)
 	if msg != "" {
 		return "", []string{msg}
 	}
-	k := sd.Schema
+	k := sd.key
 	if k.Vendor != "com.snowplowanalytics.snowplow" || k.Name != name || k.Format != "jsonschema" || k.Version.Model != 1 || k.Version.Revision != 0 {
 		return "", []string{"Verifying schema as iglu:com.snowplowanalytics.snowplow/" + name + "/jsonschema/1-0-* failed: found " + k.String()}
 	}
-	if known, ok := nativeEnvelope(k, string(sd.Data)); !known || !ok {
-		if err := en.resolver.Validate(ctx, k, sd.Data); err != nil {
+	if known, ok := nativeEnvelope(k, sd.data); !known || !ok {
+		if err := en.resolver.ValidateString(ctx, k, sd.data); err != nil {
 			return "", []string{igluMessage(err)}
 		}
 	}
-	return string(sd.Data), nil
+	return sd.data, nil
 }
 
 // entity validates one self-describing entity against its schema.
-func (en *Enricher) entity(ctx context.Context, raw string) (event.SelfDescribing, string) {
+func (en *Enricher) entity(ctx context.Context, raw string) (entityRef, string) {
 	sd, msg := selfDescribing(raw)
 	if msg != "" {
 		return sd, msg
 	}
-	if err := en.resolver.Validate(ctx, sd.Schema, sd.Data); err != nil {
+	if err := en.resolver.ValidateString(ctx, sd.key, sd.data); err != nil {
 		return sd, igluMessage(err)
 	}
 	return sd, ""
 }
 
-// validateContexts validates the contexts field: nil, nil when absent.
-func (en *Enricher) validateContexts(ctx context.Context, raw string) ([]event.SelfDescribing, []string) {
+// validateContexts validates the contexts field (nil, nil when absent),
+// appending its entities to out.
+func (en *Enricher) validateContexts(ctx context.Context, raw string, out []entityRef) ([]entityRef, []string) {
 	if raw == "" {
 		return nil, nil
 	}
-	data, msgs := en.envelope(ctx, "contexts", raw, "contexts")
+	data, msgs := en.envelope(ctx, raw, "contexts")
 	if msgs != nil {
 		return nil, msgs
 	}
-	elems, ok := rawElements(data)
+	var buf [8]string
+	elems, ok := rawElements(data, buf[:0])
 	if !ok {
 		return nil, []string{"contexts: the data of the contexts envelope is not an array"}
 	}
-	out := make([]event.SelfDescribing, 0, len(elems))
 	for _, el := range elems {
 		sd, msg := en.entity(ctx, el)
 		if msg != "" {
@@ -297,21 +316,21 @@ func (en *Enricher) validateContexts(ctx context.Context, raw string) ([]event.S
 	return out, nil
 }
 
-// validateUnstruct validates the unstruct_event field: nil, nil when
+// validateUnstruct validates the unstruct_event field: ok false when
 // absent.
-func (en *Enricher) validateUnstruct(ctx context.Context, raw string) (*event.SelfDescribing, []string) {
+func (en *Enricher) validateUnstruct(ctx context.Context, raw string) (entityRef, bool, []string) {
 	if raw == "" {
-		return nil, nil
+		return entityRef{}, false, nil
 	}
-	data, msgs := en.envelope(ctx, "unstruct_event", raw, "unstruct_event")
+	data, msgs := en.envelope(ctx, raw, "unstruct_event")
 	if msgs != nil {
-		return nil, msgs
+		return entityRef{}, false, msgs
 	}
 	sd, msg := en.entity(ctx, data)
 	if msg != "" {
-		return nil, []string{msg}
+		return entityRef{}, false, []string{msg}
 	}
-	return &sd, nil
+	return sd, true, nil
 }
 
 // eventSchema is the event_vendor, event_name, event_format and
@@ -327,16 +346,17 @@ var eventSchemas = map[string]eventSchema{
 	"struct":           {"com.google.analytics", "event", "jsonschema", "1-0-0"},
 }
 
-// extractSchema is SchemaEnrichment.extractSchema.
-func extractSchema(eventType string, unstruct *event.SelfDescribing, unstructOK bool) (eventSchema, string) {
+// extractSchema is SchemaEnrichment.extractSchema; unstruct is the
+// unstructured event when present and valid.
+func extractSchema(eventType string, unstruct *entityRef) (eventSchema, string) {
 	if k, ok := eventSchemas[eventType]; ok {
 		return k, ""
 	}
 	if eventType == "unstruct" {
-		if unstruct == nil || !unstructOK {
+		if unstruct == nil {
 			return eventSchema{}, "Unstructured event couldn't be extracted"
 		}
-		k := unstruct.Schema
+		k := unstruct.key
 		return eventSchema{k.Vendor, k.Name, k.Format, k.Version.String()}, ""
 	}
 	if eventType == "" {

@@ -322,11 +322,16 @@ func (en *Enricher) EnrichWithID(ctx context.Context, raw *adapter.RawEvent, id 
 	}
 
 	// Contexts, unstructured event and the event's schema.
-	custom, cm := en.validateContexts(ctx, e.Fields[event.Contexts])
+	var customBuf [4]entityRef
+	custom, cm := en.validateContexts(ctx, e.Fields[event.Contexts], customBuf[:0])
 	msgs.add(slotContexts, cm...)
-	unstruct, um := en.validateUnstruct(ctx, e.Fields[event.UnstructEvent])
+	unstruct, hasUnstruct, um := en.validateUnstruct(ctx, e.Fields[event.UnstructEvent])
 	msgs.add(slotUnstruct, um...)
-	if k, m := extractSchema(e.Fields[event.EventType], unstruct, um == nil); m != "" {
+	var unstructOK *entityRef
+	if hasUnstruct && um == nil {
+		unstructOK = &unstruct
+	}
+	if k, m := extractSchema(e.Fields[event.EventType], unstructOK); m != "" {
 		msgs.add(slotSchema, m)
 	} else {
 		e.Fields[event.EventVendor], e.Fields[event.EventName], e.Fields[event.EventFormat], e.Fields[event.EventVersion] =
@@ -371,8 +376,18 @@ func (en *Enricher) EnrichWithID(ctx context.Context, raw *adapter.RawEvent, id 
 	jsonOK := cm == nil && um == nil
 	var sqlCtxs, apiCtxs []json.RawMessage
 	sqlOK := true
+	// The SQL and API enrichments read the contexts and the unstructured
+	// event as event.SelfDescribing values.
+	var customSD []event.SelfDescribing
+	var unstructSD *event.SelfDescribing
+	if (reg.SQLQuery.Impl != nil || reg.APIRequest.Impl != nil) && jsonOK {
+		customSD = selfDescribingList(custom)
+		if unstructOK != nil {
+			unstructSD = &selfDescribingList([]entityRef{*unstructOK})[0]
+		}
+	}
 	if impl := reg.SQLQuery.Impl; impl != nil && jsonOK {
-		c, err := impl.SQLContexts(ctx, &enrichment.LookupInput{Event: e, Derived: prepared, Contexts: custom, Unstruct: unstruct})
+		c, err := impl.SQLContexts(ctx, &enrichment.LookupInput{Event: e, Derived: prepared, Contexts: customSD, Unstruct: unstructSD})
 		msgs.addErr(slotSQL, err)
 		if err == nil {
 			sqlCtxs = c
@@ -382,7 +397,7 @@ func (en *Enricher) EnrichWithID(ctx context.Context, raw *adapter.RawEvent, id 
 	}
 	if impl := reg.APIRequest.Impl; impl != nil && jsonOK && sqlOK {
 		derived := append(append([]json.RawMessage(nil), prepared...), sqlCtxs...)
-		c, err := impl.APIContexts(ctx, &enrichment.LookupInput{Event: e, Derived: derived, Contexts: custom, Unstruct: unstruct})
+		c, err := impl.APIContexts(ctx, &enrichment.LookupInput{Event: e, Derived: derived, Contexts: customSD, Unstruct: unstructSD})
 		msgs.addErr(slotAPI, err)
 		if err == nil {
 			apiCtxs = c

@@ -32,10 +32,13 @@ func (v SchemaVer) Less(o SchemaVer) bool {
 // ParseSchemaVer parses "M-R-A" (each part a non-negative integer without
 // leading zeros; model starts at 1).
 func ParseSchemaVer(s string) (SchemaVer, error) {
-	parts := strings.Split(s, "-")
-	if len(parts) != 3 {
+	if strings.Count(s, "-") != 2 {
 		return SchemaVer{}, fmt.Errorf("schema version [%s] is not MODEL-REVISION-ADDITION", s)
 	}
+	var parts [3]string
+	var rest string
+	parts[0], rest, _ = strings.Cut(s, "-")
+	parts[1], parts[2], _ = strings.Cut(rest, "-")
 	var n [3]int
 	for i, p := range parts {
 		if p == "" || (len(p) > 1 && p[0] == '0') {
@@ -71,10 +74,14 @@ func ParseSchemaKey(uri string) (SchemaKey, error) {
 	if !ok {
 		return SchemaKey{}, fmt.Errorf("%w: [%s] does not start with \"iglu:\"", ErrInvalidSchemaKey, uri)
 	}
-	parts := strings.Split(rest, "/")
-	if len(parts) != 4 {
+	if strings.Count(rest, "/") != 3 {
 		return SchemaKey{}, fmt.Errorf("%w: [%s] is not iglu:vendor/name/format/version", ErrInvalidSchemaKey, uri)
 	}
+	var parts [4]string
+	for i := range 3 {
+		parts[i], rest, _ = strings.Cut(rest, "/")
+	}
+	parts[3] = rest
 	for i, p := range parts[:3] {
 		if p == "" || !validKeyPart(p, i == 0) {
 			return SchemaKey{}, fmt.Errorf("%w: [%s] has an invalid %s", ErrInvalidSchemaKey, uri, [...]string{"vendor", "name", "format"}[i])
