@@ -19,8 +19,8 @@ import (
 	"github.com/furrowdata/furrow/enrich/enrichment"
 	"github.com/furrowdata/furrow/event"
 	"github.com/furrowdata/furrow/iglu"
-	"github.com/furrowdata/furrow/internal/testservers"
 	"github.com/furrowdata/furrow/iglu/iglutest"
+	"github.com/furrowdata/furrow/internal/testservers"
 )
 
 // This test runs the enrich fixtures of the peer's conformance suite

@@ -369,18 +369,23 @@ func extractSchema(eventType string, unstruct *entityRef) (eventSchema, string) 
 // contexts 1-0-1 wrapper around the derived contexts, each printed as
 // json4s compact did. A context that is not JSON fails the event.
 func formatDerivedContexts(ctxs []json.RawMessage) (string, string) {
-	var b strings.Builder
-	b.WriteString(`{"schema":"iglu:com.snowplowanalytics.snowplow/contexts/jsonschema/1-0-1","data":[`)
+	const head = `{"schema":"iglu:com.snowplowanalytics.snowplow/contexts/jsonschema/1-0-1","data":[`
+	bp := fmtBufs.Get().(*[]byte)
+	b := append((*bp)[:0], head...)
 	for i, c := range ctxs {
-		out, err := reformatJSON(string(c))
-		if err != "" {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		var err string
+		if b, err = appendReformatJSON(b, string(c)); err != "" {
 			return "", "Invalid derived context [" + string(c) + "]: " + err
 		}
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(out)
 	}
-	b.WriteString("]}")
-	return b.String(), ""
+	b = append(b, "]}"...)
+	out := string(b)
+	if cap(b) <= 64<<10 {
+		*bp = b
+		fmtBufs.Put(bp)
+	}
+	return out, ""
 }

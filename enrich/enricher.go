@@ -65,6 +65,11 @@ func randomUUID() string {
 	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
+	return formatUUID(&b)
+}
+
+// formatUUID renders a UUID in its canonical lowercase form.
+func formatUUID(b *[16]byte) string {
 	var out [36]byte
 	j := 0
 	for i, c := range b {
@@ -151,11 +156,20 @@ func (en *Enricher) Enrich(ctx context.Context, raw *adapter.RawEvent) (*event.E
 // The pipeline passes ids derived from the record's position in its input
 // (RecordEventID), so that re-runs write the same ids.
 func (en *Enricher) EnrichWithID(ctx context.Context, raw *adapter.RawEvent, id string) (*event.Event, []string) {
+	e := &event.Event{}
+	if msgs := en.enrichInto(ctx, raw, id, e); msgs != nil {
+		return nil, msgs
+	}
+	return e, nil
+}
+
+// enrichInto is EnrichWithID filling e, which must be empty (the zero
+// Event). It returns the failure messages, nil when e is a good event.
+func (en *Enricher) enrichInto(ctx context.Context, raw *adapter.RawEvent, id string, e *event.Event) []string {
 	if raw == nil {
-		return nil, []string{"no raw event"}
+		return []string{"no raw event"}
 	}
 	var msgs messages
-	e := &event.Event{}
 	reg := en.reg
 
 	// 1. Fields that cannot fail.
@@ -418,10 +432,7 @@ func (en *Enricher) EnrichWithID(ctx context.Context, raw *adapter.RawEvent, id 
 	}
 
 	en.validateFields(e, &msgs)
-	if out := msgs.all(); out != nil {
-		return nil, out
-	}
-	return e, nil
+	return msgs.all()
 }
 
 // crossDomain is PageEnrichments.parseCrossDomain: "_sp=DUID.TSTAMP" in the

@@ -1,9 +1,11 @@
 package enrich
 
 import (
+	"bytes"
 	"math"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -32,9 +34,35 @@ type jsonFormatter struct {
 }
 
 // reformatJSON returns the compact rendering of s, or Jackson's error
-// message (stripInstanceEtc applied).
+// message (stripInstanceEtc applied). When the rendering is s itself (the
+// usual case: trackers send compact JSON), s is returned without a copy.
 func reformatJSON(s string) (string, string) {
-	f := jsonFormatter{s: s, line: 1, out: make([]byte, 0, len(s))}
+	bp := fmtBufs.Get().(*[]byte)
+	out, msg := appendReformatJSON((*bp)[:0], s)
+	res := ""
+	if msg == "" {
+		if string(out) == s {
+			res = s
+		} else {
+			res = string(out)
+		}
+	}
+	if cap(out) <= 64<<10 { // do not keep huge buffers around
+		*bp = out
+		fmtBufs.Put(bp)
+	}
+	return res, msg
+}
+
+// fmtBufs holds the output buffers of reformatJSON (*[]byte).
+var fmtBufs = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+// appendReformatJSON appends the compact rendering of s to dst, or returns
+// Jackson's error message (stripInstanceEtc applied) and dst cut back to
+// its length on entry.
+func appendReformatJSON(dst []byte, s string) ([]byte, string) {
+	n := len(dst)
+	f := jsonFormatter{s: s, line: 1, out: dst}
 	f.skipWS()
 	if f.err == "" {
 		if f.p >= len(s) {
@@ -44,9 +72,9 @@ func reformatJSON(s string) (string, string) {
 		}
 	}
 	if f.err != "" {
-		return "", stripInstanceEtc(f.err)
+		return f.out[:n], stripInstanceEtc(f.err)
 	}
-	return string(f.out), ""
+	return f.out, ""
 }
 
 // stripInstanceEtc is JsonUtils.stripInstanceEtc.
@@ -243,10 +271,14 @@ func (f *jsonFormatter) loc(m mark) string {
 	return "[Source: " + f.s + "; line: " + strconv.Itoa(m.line) + ", column: " + strconv.Itoa(utf16Len(f.s[m.rowStart:m.ptr])+1) + "]"
 }
 
+// member is one rendered member ("key":value) of an object in out: the
+// key's quoted rendering is out[start:keyEnd], the member out[start:end].
 type member struct {
-	key        string
-	start, end int // the rendered member ("key":value) in out
+	start, keyEnd, end int
 }
+
+// key returns the member's rendered key.
+func (f *jsonFormatter) key(m member) []byte { return f.out[m.start:m.keyEnd] }
 
 func (f *jsonFormatter) object() {
 	if !f.enter() {
@@ -257,7 +289,8 @@ func (f *jsonFormatter) object() {
 	f.p++
 	objStart := len(f.out)
 	f.out = append(f.out, '{')
-	var members []member
+	var memberBuf [16]member
+	members := memberBuf[:0]
 	var index map[string]struct{} // keys seen, once the object is large
 	dup := false
 	f.skipWS()
@@ -288,12 +321,11 @@ func (f *jsonFormatter) object() {
 			f.out = append(f.out, ',')
 			mStart++
 		}
-		keyStart := len(f.out)
 		f.str()
 		if f.err != "" {
 			return
 		}
-		key := string(f.out[keyStart:])
+		keyEnd := len(f.out)
 		f.skipWS()
 		if f.err != "" {
 			return
@@ -320,13 +352,14 @@ func (f *jsonFormatter) object() {
 		if f.err != "" {
 			return
 		}
+		key := f.out[mStart:keyEnd]
 		if !dup {
 			if index != nil {
-				_, dup = index[key]
-				index[key] = struct{}{}
+				_, dup = index[string(key)]
+				index[string(key)] = struct{}{}
 			} else {
 				for i := range members {
-					if members[i].key == key {
+					if bytes.Equal(f.key(members[i]), key) {
 						dup = true
 						break
 					}
@@ -334,13 +367,13 @@ func (f *jsonFormatter) object() {
 				if len(members) == 16 {
 					index = make(map[string]struct{}, 64)
 					for _, m := range members {
-						index[m.key] = struct{}{}
+						index[string(f.key(m))] = struct{}{}
 					}
-					index[key] = struct{}{}
+					index[string(key)] = struct{}{}
 				}
 			}
 		}
-		members = append(members, member{key: key, start: mStart, end: len(f.out)})
+		members = append(members, member{start: mStart, keyEnd: keyEnd, end: len(f.out)})
 		f.skipWS()
 		if f.err != "" {
 			return
@@ -377,27 +410,30 @@ func (f *jsonFormatter) object() {
 // dedupe rewrites an object whose keys repeat as Jackson's ObjectNode held
 // it: each key once, at its first position, with its last value.
 func (f *jsonFormatter) dedupe(objStart int, members []member) {
+	keys := make([]string, len(members))
 	last := make(map[string]int, len(members))
 	for i, m := range members {
-		last[m.key] = i
+		keys[i] = string(f.key(m))
+		last[keys[i]] = i
 	}
 	rendered := make([][]byte, len(members))
 	for i, m := range members {
-		if last[m.key] == i {
+		if last[keys[i]] == i {
 			rendered[i] = append([]byte(nil), f.out[m.start:m.end]...)
 		}
 	}
 	f.out = f.out[:objStart+1]
 	done := make(map[string]bool, len(last))
-	for _, m := range members {
-		if done[m.key] {
+	for i := range members {
+		k := keys[i]
+		if done[k] {
 			continue
 		}
-		done[m.key] = true
+		done[k] = true
 		if len(done) > 1 {
 			f.out = append(f.out, ',')
 		}
-		f.out = append(f.out, rendered[last[m.key]]...)
+		f.out = append(f.out, rendered[last[k]]...)
 	}
 }
 

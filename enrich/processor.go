@@ -2,6 +2,7 @@ package enrich
 
 import (
 	"context"
+	"crypto/sha1"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -89,14 +90,42 @@ type Result struct {
 	Events    []*event.Event
 	Bad       []event.BadRow
 	Discarded int
+	// Recycle lets Reset keep the events of Events for later Process calls
+	// to fill again, saving an allocation per event: set it only when the
+	// caller is done with every event (e.g. has encoded it) when it calls
+	// Reset, and keeps no pointer to one afterwards.
+	Recycle bool
+	free    []*event.Event
 }
 
-// Reset empties r, keeping its capacity.
+// Reset empties r, keeping its capacity (and, with Recycle, its events).
 func (r *Result) Reset() {
+	if r.Recycle {
+		r.free = append(r.free, r.Events...)
+	}
 	clear(r.Events)
 	r.Events = r.Events[:0]
 	r.Bad = r.Bad[:0]
 	r.Discarded = 0
+}
+
+// newEvent returns an empty event, a recycled one when there is one.
+func (r *Result) newEvent() *event.Event {
+	if n := len(r.free); n > 0 {
+		e := r.free[n-1]
+		r.free[n-1] = nil
+		r.free = r.free[:n-1]
+		*e = event.Event{}
+		return e
+	}
+	return new(event.Event)
+}
+
+// discard takes back an event that did not become a good event.
+func (r *Result) discard(e *event.Event) {
+	if r.Recycle {
+		r.free = append(r.free, e)
+	}
 }
 
 // Process takes one record through format, adapters and enricher,
@@ -162,8 +191,9 @@ func (p *Processor) ProcessRecord(ctx context.Context, data []byte, seed string,
 				id = RecordEventID(seed, n)
 				n++
 			}
-			ev, msgs := p.cfg.Enricher.EnrichWithID(ctx, &raws[j], id)
-			if msgs != nil {
+			ev := res.newEvent()
+			if msgs := p.cfg.Enricher.enrichInto(ctx, &raws[j], id, ev); msgs != nil {
+				res.discard(ev)
 				res.Bad = append(res.Bad, event.NewBadRow(lineOf(), p.failure, msgs...))
 				continue
 			}
@@ -178,7 +208,18 @@ func (p *Processor) badLine(data []byte) string { return p.cfg.Format.BadLine(da
 var eventIDNamespace = uuid.MustParse("6f0b5d8e-2c3a-5b8e-9d41-7e1f2a9c0b33")
 
 // RecordEventID derives the event_id of the n-th event (0-based) of the
-// record named by seed: UUIDv5(eventIDNamespace, seed + "#" + n).
+// record named by seed: UUIDv5(eventIDNamespace, seed + "#" + n), computed
+// as uuid.NewSHA1 does, with one allocation (the result).
 func RecordEventID(seed string, n int) string {
-	return uuid.NewSHA1(eventIDNamespace, []byte(seed+"#"+strconv.Itoa(n))).String()
+	var buf [160]byte
+	b := append(buf[:0], eventIDNamespace[:]...)
+	b = append(b, seed...)
+	b = append(b, '#')
+	b = strconv.AppendInt(b, int64(n), 10)
+	sum := sha1.Sum(b)
+	var u [16]byte
+	copy(u[:], sum[:])
+	u[6] = u[6]&0x0f | 0x50 // version 5
+	u[8] = u[8]&0x3f | 0x80 // RFC 4122 variant
+	return formatUUID(&u)
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 
 	"github.com/furrowdata/furrow/enrich"
 	"github.com/furrowdata/furrow/enrich/adapter"
@@ -30,6 +31,9 @@ type enrichStage struct {
 	reg      *enrichment.Registry
 	proc     *enrich.Processor
 	pending  []string
+	// results recycles the enrich.Result of batches, events included: an
+	// event is encoded before its Result is reset (process).
+	results sync.Pool
 }
 
 // newResolver builds the Iglu resolver from --iglu-config ("" = the
@@ -167,13 +171,20 @@ func (s *enrichStage) mapTask(ctx context.Context, task int, split Split, out sh
 // or bad rows; a record that yields nothing is reported as a bad row, never
 // silently lost.
 func (s *enrichStage) process(ctx context.Context, b *recBatch, nParts int) error {
-	var res enrich.Result
+	res, _ := s.results.Get().(*enrich.Result)
+	if res == nil {
+		res = &enrich.Result{Recycle: true}
+	}
+	defer func() {
+		res.Reset()
+		s.results.Put(res)
+	}()
 	start := 0
 	for i, end := range b.ends {
 		data := b.data[start:end]
 		start = end
 		res.Reset()
-		s.proc.ProcessRecord(ctx, data, b.origin+":"+strconv.FormatInt(b.lines[i], 10), &res)
+		s.proc.ProcessRecord(ctx, data, b.origin+":"+strconv.FormatInt(b.lines[i], 10), res)
 		b.c.LinesIn++
 		if res.Discarded > 0 && len(res.Events) == 0 && len(res.Bad) == 0 {
 			b.c.Discarded++
