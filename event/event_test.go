@@ -201,3 +201,16 @@ func FuzzParseSchemaKey(f *testing.F) {
 		}
 	})
 }
+
+// FuzzAppendSanitized checks the TSV encoder's copy of a value against
+// Sanitize, byte by byte.
+func FuzzAppendSanitized(f *testing.F) {
+	for _, s := range []string{"", "plain", "a\tb", "\x00\x1f\x7f\t\n\r", "tab at end\t", "\tstart", "é\t\x01ü"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		if got, want := string(appendSanitized([]byte("x"), v)), "x"+Sanitize(v); got != want {
+			t.Fatalf("appendSanitized(%q) = %q, want %q", v, got, want)
+		}
+	})
+}

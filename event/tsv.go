@@ -72,17 +72,22 @@ outer:
 	return dst
 }
 
+// appendSanitized appends Sanitize(v): runs of ordinary bytes are copied
+// whole, so a value without control characters is one copy.
 func appendSanitized(dst []byte, v string) []byte {
+	start := 0
 	for i := 0; i < len(v); i++ {
-		switch c := v[i]; {
-		case c == '\t':
-			dst = append(dst, "    "...)
-		case c < 0x20 || c == 0x7f:
-		default:
-			dst = append(dst, c)
+		c := v[i]
+		if c >= 0x20 && c != 0x7f {
+			continue
 		}
+		dst = append(dst, v[start:i]...)
+		if c == '\t' {
+			dst = append(dst, "    "...)
+		}
+		start = i + 1
 	}
-	return dst
+	return append(dst, v[start:]...)
 }
 
 // ParseTSV decodes one enriched TSV line (without its newline; a trailing

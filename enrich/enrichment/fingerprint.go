@@ -26,6 +26,9 @@ import (
 
 type eventFingerprint struct {
 	exclude map[string]bool
+	// excludeList holds the names of exclude when there are few: a scan of
+	// a few strings is cheaper than hashing every parameter name.
+	excludeList []string
 	algo    string
 	bufs    sync.Pool // *[]byte
 }
@@ -45,20 +48,51 @@ func newEventFingerprint(cfg *EventFingerprintConfig, _ *Env) (EventFingerprint,
 	for _, p := range cfg.ExcludeParameters {
 		f.exclude[p] = true
 	}
+	if len(f.exclude) <= 8 {
+		for p := range f.exclude {
+			f.excludeList = append(f.excludeList, p)
+		}
+	}
 	f.bufs.New = func() any { b := make([]byte, 0, 2048); return &b }
 	return f, nil
+}
+
+// excluded reports whether parameter k is left out of the fingerprint.
+func (f *eventFingerprint) excluded(k string) bool {
+	if f.excludeList == nil {
+		return f.exclude[k]
+	}
+	for _, x := range f.excludeList {
+		if len(x) == len(k) && x == k {
+			return true
+		}
+	}
+	return false
 }
 
 // Fingerprint returns the hex digest of params.
 func (f *eventFingerprint) Fingerprint(params map[string]string) string {
 	var pairBuf [96]fingerprintPair
 	pairs := pairBuf[:0]
+	byteOrder := true // UTF-16 order is byte order: no key has a byte >= 0xEE
 	for k, v := range params {
-		if !f.exclude[k] {
-			pairs = append(pairs, fingerprintPair{k, v})
+		if !f.excluded(k) {
+			pairs = append(pairs, fingerprintPair{keyPrefix(k), k, v})
+			if byteOrder {
+				for i := 0; i < len(k); i++ {
+					if k[i] >= 0xEE {
+						byteOrder = false
+						break
+					}
+				}
+			}
 		}
 	}
-	slices.SortFunc(pairs, func(a, b fingerprintPair) int { return compareUTF16(a.k, b.k) })
+	if byteOrder && len(pairs) <= 64 {
+		sortPairsBytewise(pairs)
+	} else {
+		slices.SortFunc(pairs, func(a, b fingerprintPair) int { return compareUTF16(a.k, b.k) })
+	}
 	bp := f.bufs.Get().(*[]byte)
 	b := (*bp)[:0]
 	for _, p := range pairs {
@@ -92,7 +126,38 @@ func (f *eventFingerprint) Fingerprint(params map[string]string) string {
 	return out
 }
 
-type fingerprintPair struct{ k, v string }
+// fingerprintPair is one parameter; pre holds the first 8 bytes of k,
+// big-endian and zero-padded, so that most comparisons are one integer
+// comparison.
+type fingerprintPair struct {
+	pre  uint64
+	k, v string
+}
+
+func keyPrefix(k string) uint64 {
+	var p uint64
+	for i := 0; i < 8; i++ {
+		p <<= 8
+		if i < len(k) {
+			p |= uint64(k[i])
+		}
+	}
+	return p
+}
+
+// sortPairsBytewise sorts a few pairs by key in byte order (an insertion
+// sort: the tracker's 20-40 parameters arrive in random map order).
+func sortPairsBytewise(pairs []fingerprintPair) {
+	for i := 1; i < len(pairs); i++ {
+		x := pairs[i]
+		j := i
+		for j > 0 && (x.pre < pairs[j-1].pre || (x.pre == pairs[j-1].pre && x.k < pairs[j-1].k)) {
+			pairs[j] = pairs[j-1]
+			j--
+		}
+		pairs[j] = x
+	}
+}
 
 // compareUTF16 orders strings as java.lang.String.compareTo: by UTF-16 code
 // units. It differs from byte order only where a character above U+FFFF

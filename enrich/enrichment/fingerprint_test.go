@@ -1,6 +1,8 @@
 package enrichment
 
 import (
+	"crypto/md5"
+	"encoding/hex"
 	"slices"
 	"strings"
 	"testing"
@@ -110,6 +112,49 @@ func TestEventFingerprintConcurrent(t *testing.T) {
 	for g := 0; g < 6; g++ {
 		if msg := <-done; msg != "" {
 			t.Error(msg)
+		}
+	}
+}
+
+// TestEventFingerprintOrder checks the byte-order fast sort against a
+// reference (Java String order over the whole map) on keys that share long
+// prefixes, hold NUL bytes, non-ASCII letters, and many excluded names.
+func TestEventFingerprintOrder(t *testing.T) {
+	excl := []string{"eid", "stm", "x1", "x2", "x3", "x4", "x5", "x6", "x7"} // > 8: the map lookup
+	for _, exclude := range [][]string{excl[:2], excl} {
+		f, err := newEventFingerprint(&EventFingerprintConfig{HashAlgorithm: "MD5", ExcludeParameters: exclude}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys := []string{"eid", "stm", "x7", "a", "a\x00", "a\x00b", "abcdefgh", "abcdefghi", "abcdefgh\x00", "abcdefgg~",
+			"ä", "äb", "zz", "Z", "tr_tt", "tr_tx", "ti_pr", "\u00ff", "\u07ff", "\u0800x", "\ud7ff"}
+		params := map[string]string{}
+		for i, k := range keys {
+			params[k] = strings.Repeat("v", i)
+		}
+		ref := func() string {
+			var names []string
+			for k := range params {
+				if !slices.Contains(exclude, k) {
+					names = append(names, k)
+				}
+			}
+			slices.SortFunc(names, compareUTF16)
+			var b []byte
+			for _, k := range names {
+				b = append(append(append(append(b, k...), 0x1f), params[k]...), 0x1f)
+			}
+			s := md5.Sum(b)
+			return hex.EncodeToString(s[:])
+		}
+		for i := 0; i < 5; i++ { // random map orders
+			if got, want := f.Fingerprint(params), ref(); got != want {
+				t.Fatalf("exclude %v: %s, want %s", exclude, got, want)
+			}
+		}
+		params["\uFB01"], params["\U0001F600"] = "1", "2" // the UTF-16 order path
+		if got, want := f.Fingerprint(params), ref(); got != want {
+			t.Fatalf("exclude %v, UTF-16 order: %s, want %s", exclude, got, want)
 		}
 	}
 }
