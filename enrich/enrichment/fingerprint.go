@@ -29,8 +29,8 @@ type eventFingerprint struct {
 	// excludeList holds the names of exclude when there are few: a scan of
 	// a few strings is cheaper than hashing every parameter name.
 	excludeList []string
-	algo    string
-	bufs    sync.Pool // *[]byte
+	algo        string
+	bufs        sync.Pool // *[]byte
 }
 
 func newEventFingerprint(cfg *EventFingerprintConfig, _ *Env) (EventFingerprint, error) {
