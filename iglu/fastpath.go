@@ -311,8 +311,9 @@ func (sc *fastScanner) value(n *fastNode, depth int) bool {
 	return false
 }
 
-// formatOK runs n's format, if any, on a decoded scalar, as the validator
-// does for every type (most formats accept what is not a string).
+// formatOK runs n's format, if any, on a decoded literal, as the validator
+// does for every type (most formats accept what is not a string). (Callers
+// with a string test n.format first: boxing one allocates.)
 func (n *fastNode) formatOK(v any) bool {
 	return n.format == nil || n.format.Validate(v) == nil
 }
@@ -416,7 +417,7 @@ func (sc *fastScanner) stringValue(n *fastNode) bool {
 		if !isUUID(v) {
 			return false
 		}
-	} else if !n.formatOK(v) {
+	} else if n.format != nil && n.format.Validate(v) != nil {
 		return false
 	}
 	if n.minLen >= 0 || n.maxLen >= 0 {
@@ -470,7 +471,7 @@ func (sc *fastScanner) number(n *fastNode) bool {
 		return false // numbers in an enum: full path
 	}
 	lit := sc.s[start:sc.p]
-	if n.format != nil && !n.formatOK(json.Number(lit)) {
+	if n.format != nil && n.format.Validate(json.Number(lit)) != nil {
 		return false
 	}
 	hasBounds := n.minimum != nil || n.maximum != nil || n.exclMin != nil || n.exclMax != nil
