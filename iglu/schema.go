@@ -74,6 +74,15 @@ func (s *Schema) ValidateString(data string) error {
 	return s.validateFull([]byte(data))
 }
 
+// QuickValid reports whether the fast path finds data (one JSON document)
+// valid against the schema: true is certain; false means "not decided
+// here", and the caller validates as usual (Validate, ValidateValue). For
+// callers that have already parsed data their own way and only want to skip
+// the full validator when the document is plainly valid.
+func (s *Schema) QuickValid(data string) bool {
+	return s != nil && s.fast != nil && s.fast.validDoc(data)
+}
+
 // validateFull decodes data and runs the full validator.
 func (s *Schema) validateFull(data []byte) error {
 	v, err := decodeData(data)

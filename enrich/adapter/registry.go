@@ -138,7 +138,10 @@ func unsupported(api collector.API) []string {
 var errNoResolver = errors.New("adapter: no Iglu resolver configured")
 
 // validate looks key up with the registry's resolver and validates data (a
-// value parsed from src) against it, without decoding the JSON again.
+// value parsed from src) against it, without decoding the JSON again. A
+// document that iglu's fast path finds valid on its text (strict JSON, so
+// the same values as the parsed ones) skips the conversion and the full
+// validator; any other goes through them for the verdict and the message.
 func (r *Registry) validate(ctx context.Context, key event.SchemaKey, data *jvalue, src string) error {
 	if r.resolver == nil {
 		return errNoResolver
@@ -146,6 +149,9 @@ func (r *Registry) validate(ctx context.Context, key event.SchemaKey, data *jval
 	s, err := r.resolver.Lookup(ctx, key)
 	if err != nil {
 		return err
+	}
+	if data.end > data.start && data.end <= len(src) && s.QuickValid(src[data.start:data.end]) {
+		return nil
 	}
 	return s.ValidateValue(toAny(data, src))
 }
