@@ -92,9 +92,13 @@ func (cljTomcat) Parse(data []byte) ([]Payload, error) {
 		}
 	}
 
+	// buf collects the payload's text, which becomes one string: the line
+	// up to the querystring (the fields the payload keeps point into it,
+	// and so do the querystring's values that need no decoding), then
+	// what is decoded. The raw body is not kept: it is decoded.
 	ap := getArena()
 	defer putArena(ap)
-	buf := append((*ap)[:0], line...)
+	buf := append((*ap)[:0], line[:tok[cfQuery].end]...)
 
 	ts, tsMsg := jodaParseCollectorTime(tok[cfDate].of(line), tok[cfTime].of(line))
 
@@ -112,12 +116,12 @@ func (cljTomcat) Parse(data []byte) ([]Payload, error) {
 	ctSpan, bodySpan := noSpan, noSpan
 	ctMsg, bodyMsg := "", ""
 	if withBody {
-		ctSpan, ctMsg = urlDecodeField(&buf, ct, "Content type")
+		ctSpan, ctMsg = urlDecodeField(&buf, line, ct, "Content type")
 		if body.start < 0 {
 			bodyMsg = "Field [Body]: exception Base64-decoding [null] (URL-safe encoding): [null]"
 		} else {
 			b0 := len(buf)
-			buf = appendBase64Lenient(buf, body.of(buf))
+			buf = appendBase64Lenient(buf, body.of(line))
 			if !utf8.Valid(buf[b0:]) {
 				raw := append([]byte(nil), buf[b0:]...)
 				buf = appendJavaUTF8(buf[:b0], raw)
@@ -160,15 +164,16 @@ func (cljTomcat) Parse(data []byte) ([]Payload, error) {
 // urlDecodeField is Snowplow's ConversionUtils.decodeString("UTF-8", field,
 // s): java.net.URLDecoder.decode, then CR and LF removed and each tab
 // replaced by four spaces. A missing s (noSpan) decodes to "". The result
-// is appended to *buf.
-func urlDecodeField(buf *[]byte, s span, field string) (span, string) {
+// is appended to *buf; s locates the field in from (which may be *buf).
+func urlDecodeField(buf *[]byte, from []byte, s span, field string) (span, string) {
 	b := *buf
 	start := len(b)
 	if s.start < 0 {
 		return span{int32(start), int32(start)}, ""
 	}
-	src := s.of(b)
-	var out []byte
+	src := s.of(from)
+	var outBuf, runBuf [128]byte
+	out := outBuf[:0]
 	for i := 0; i < len(src); {
 		c := src[i]
 		switch c {
@@ -176,7 +181,7 @@ func urlDecodeField(buf *[]byte, s span, field string) (span, string) {
 			out = append(out, ' ')
 			i++
 		case '%':
-			var bytesRun []byte
+			bytesRun := runBuf[:0]
 			for i < len(src) && src[i] == '%' && hasTwoChars(src[i+1:]) {
 				v, msg := javaParseHex2(src[i+1:])
 				if msg != "" {

@@ -491,7 +491,7 @@ func TestOracleURLDecoder(t *testing.T) {
 	for i, a := range o.batch(reqs) {
 		c := cases[i]
 		buf := []byte(c)
-		s, msg := urlDecodeField(&buf, span{0, int32(len(c))}, "Content type")
+		s, msg := urlDecodeField(&buf, buf, span{0, int32(len(c))}, "Content type")
 		if a.status == "OK" {
 			want := strings.NewReplacer("\r", "", "\n", "", "\t", "    ").Replace(a.result)
 			if msg != "" || string(s.of(buf)) != want {
