@@ -36,6 +36,9 @@ const (
 	FaultTruncate              // a GET body cut off half-way by a reset
 )
 
+// StartFaultProxy starts a FaultProxy on 127.0.0.1 in front of target (an
+// S3 endpoint URL) that breaks every every-th request (0 = none) and stops
+// it in t.Cleanup.
 func StartFaultProxy(t testing.TB, target string, every int64) *FaultProxy {
 	t.Helper()
 	u, err := url.Parse(target)
