@@ -228,6 +228,25 @@ func parseRedshiftTstamp(s string) (time.Time, bool) {
 //
 // The returned Shredded shares memory with ev.
 func (s *Shredder) Shred(ctx context.Context, ev *event.Event, originalEventID string) (*Shredded, error) {
+	return s.shred(ctx, ev, originalEventID, false)
+}
+
+// ShredValidated is Shred for an event whose entities and atomic fields this
+// Shredder (or one with the same configuration and registry) already
+// accepted with Shred — the reduce stage of a job whose map stage validated
+// every line before the shuffle. It splits the event exactly as Shred does
+// and checks event_id and the timestamps again (dedupe may have replaced
+// event_id), but skips what cannot fail again on the same content: schema
+// lookups, Iglu validation of every entity and the column checks of the
+// typed formats. Its result equals Shred's for such an event. Errors are as
+// for Shred (an *Error for a malformed event_id or timestamp, invalid JSON
+// or a malformed self-describing entity).
+func (s *Shredder) ShredValidated(ctx context.Context, ev *event.Event, originalEventID string) (*Shredded, error) {
+	return s.shred(ctx, ev, originalEventID, true)
+}
+
+// shred is Shred; validated skips the checks ShredValidated skips.
+func (s *Shredder) shred(ctx context.Context, ev *event.Event, originalEventID string, validated bool) (*Shredded, error) {
 	msgs, ct := checkCore(ev)
 	if len(msgs) > 0 {
 		return nil, &Error{Messages: msgs}
@@ -247,11 +266,11 @@ func (s *Shredder) Shred(ctx context.Context, ev *event.Event, originalEventID s
 			continue
 		}
 		var err error
-		if msgs, err = s.extract(ctx, raw, src.label, src.kind, out, msgs); err != nil {
+		if msgs, err = s.extract(ctx, raw, src.label, src.kind, out, msgs, validated); err != nil {
 			return nil, err
 		}
 	}
-	if s.cfg.Typed {
+	if s.cfg.Typed && !validated {
 		msgs = append(msgs, checkAtomic(ev)...)
 	}
 	if len(msgs) > 0 {
@@ -297,7 +316,9 @@ var (
 
 // extract parses one JSON field, checks its wrapper and validates each entity,
 // appending entities to out and failures to msgs.
-func (s *Shredder) extract(ctx context.Context, raw, label string, kind EntityKind, out *Shredded, msgs []string) ([]string, error) {
+// With validated, the wrapper and entities are not checked against their
+// schemas (see ShredValidated).
+func (s *Shredder) extract(ctx context.Context, raw, label string, kind EntityKind, out *Shredded, msgs []string, validated bool) ([]string, error) {
 	ps, _ := s.parsers.Get().(*jsonx.Parser)
 	if ps == nil {
 		ps = new(jsonx.Parser)
@@ -324,7 +345,9 @@ func (s *Shredder) extract(ctx context.Context, raw, label string, kind EntityKi
 		key.Version.Model != 1 || key.Version.Revision != 0 {
 		return append(msgs, fmt.Sprintf("Field [%s]: verifying schema as %s/%s/%s/1-0-* failed: found %s", label, criterion.Vendor, criterion.Name, criterion.Format, key)), nil
 	}
-	if problem, err := s.checkWrapper(ctx, key, data); err != nil {
+	if validated {
+		// checkWrapper accepted this wrapper before.
+	} else if problem, err := s.checkWrapper(ctx, key, data); err != nil {
 		return msgs, err
 	} else if problem != "" {
 		return append(msgs, fmt.Sprintf("Field [%s]: %s", label, problem)), nil
@@ -339,13 +362,15 @@ func (s *Shredder) extract(ctx context.Context, raw, label string, kind EntityKi
 			msgs = append(msgs, fmt.Sprintf("Field [%s]: %s", label, problem))
 			continue
 		}
-		m, err := s.validate(ctx, &ent)
-		if err != nil {
-			return msgs, err
-		}
-		if m != "" {
-			msgs = append(msgs, m)
-			continue
+		if !validated {
+			m, err := s.validate(ctx, &ent)
+			if err != nil {
+				return msgs, err
+			}
+			if m != "" {
+				msgs = append(msgs, m)
+				continue
+			}
 		}
 		out.Entities = append(out.Entities, ent)
 	}
