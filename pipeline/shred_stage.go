@@ -79,6 +79,9 @@ func (s *shredStage) mapTask(ctx context.Context, task int, split Split, out shu
 
 func (s *shredStage) process(ctx context.Context, b *recBatch, nParts int) error {
 	sh := s.j.shredder
+	if b.out == nil {
+		b.out = make([]byte, 0, len(b.data)) // most lines go through unchanged
+	}
 	start := 0
 	var ev event.Event
 	for _, end := range b.ends {
@@ -167,7 +170,10 @@ func (s *shredStage) reduceTask(ctx context.Context, p int, read func(func([]byt
 		if dup != nil {
 			orig = dup.OriginalEventID
 		}
-		sh, err := j.shredder.Shred(ctx, ev, orig)
+		// The map stage (process, or the enrich stage of furrow run)
+		// validated every line with this Shredder before the shuffle:
+		// ShredValidated splits it again without the Iglu validation.
+		sh, err := j.shredder.ShredValidated(ctx, ev, orig)
 		if err != nil {
 			if _, ok := shred.AsError(err); !ok {
 				return err
