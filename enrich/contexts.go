@@ -38,18 +38,24 @@ func rawElements(arr string, out []string) ([]string, bool) {
 func skipJSON(s string, i int) int {
 	switch s[i] {
 	case '"':
+		// The closing quote is the first one not escaped by an odd run of
+		// backslashes.
 		i++
-		for i < len(s) {
-			switch s[i] {
-			case '\\':
-				i += 2
-			case '"':
-				return i + 1
-			default:
-				i++
+		for {
+			q := strings.IndexByte(s[i:], '"')
+			if q < 0 {
+				return len(s)
 			}
+			q += i
+			bs := 0
+			for j := q - 1; j >= i && s[j] == '\\'; j-- {
+				bs++
+			}
+			if bs%2 == 0 {
+				return q + 1
+			}
+			i = q + 1
 		}
-		return i
 	case '{', '[':
 		depth := 0
 		for i < len(s) {
@@ -140,6 +146,12 @@ type entityRef struct {
 // selfDescribing splits a compact JSON value into its schema key and data.
 func selfDescribing(raw string) (entityRef, string) {
 	lit, data, hasSchema, hasData, _ := sdMembers(raw)
+	return selfDescribingMembers(raw, lit, data, hasSchema, hasData)
+}
+
+// selfDescribingMembers is selfDescribing of raw's members as sdMembers
+// returns them.
+func selfDescribingMembers(raw, lit, data string, hasSchema, hasData bool) (entityRef, string) {
 	if !hasSchema {
 		return entityRef{}, "JSON instance is not self-describing (schema property absent): " + raw
 	}
@@ -177,6 +189,12 @@ func selfDescribingList(refs []entityRef) []event.SelfDescribing {
 // and "data".
 func envelopeEntityOK(raw string) bool {
 	lit, _, hasSchema, hasData, others := sdMembers(raw)
+	return envelopeMembersOK(lit, hasSchema, hasData, others)
+}
+
+// envelopeMembersOK is envelopeEntityOK of an object's members as
+// sdMembers returns them.
+func envelopeMembersOK(lit string, hasSchema, hasData, others bool) bool {
 	if !hasSchema || !hasData || others {
 		return false
 	}
@@ -288,22 +306,57 @@ func (en *Enricher) entity(ctx context.Context, raw string) (entityRef, string) 
 }
 
 // validateContexts validates the contexts field (nil, nil when absent),
-// appending its entities to out.
+// appending its entities to out. For the built-in envelopes the array is
+// split once: each element's members serve both the envelope check and
+// the entity's own validation.
 func (en *Enricher) validateContexts(ctx context.Context, raw string, out []entityRef) ([]entityRef, []string) {
 	if raw == "" {
 		return nil, nil
 	}
-	data, msgs := en.envelope(ctx, raw, "contexts")
-	if msgs != nil {
-		return nil, msgs
+	env, msg := selfDescribing(raw)
+	if msg != "" {
+		return nil, []string{msg}
+	}
+	k := env.key
+	if k.Vendor != "com.snowplowanalytics.snowplow" || k.Name != "contexts" || k.Format != "jsonschema" || k.Version.Model != 1 || k.Version.Revision != 0 {
+		return nil, []string{"Verifying schema as iglu:com.snowplowanalytics.snowplow/contexts/jsonschema/1-0-* failed: found " + k.String()}
 	}
 	var buf [8]string
-	elems, ok := rawElements(data, buf[:0])
-	if !ok {
-		return nil, []string{"contexts: the data of the contexts envelope is not an array"}
+	elems, isArray := rawElements(env.data, buf[:0])
+	type members struct {
+		lit, data                 string
+		hasSchema, hasData, other bool
 	}
+	var mbuf [8]members
+	ms := mbuf[:0]
+	nativeOK := isArray && k.Version.Addition <= 1 && (k.Version.Addition == 1 || len(elems) > 0)
 	for _, el := range elems {
-		sd, msg := en.entity(ctx, el)
+		var m members
+		m.lit, m.data, m.hasSchema, m.hasData, m.other = sdMembers(el)
+		ms = append(ms, m)
+		if nativeOK && !envelopeMembersOK(m.lit, m.hasSchema, m.hasData, m.other) {
+			nativeOK = false
+		}
+	}
+	if !nativeOK {
+		// Not a built-in envelope version, or data the native check
+		// rejects: the envelope schema decides and words the error.
+		if err := en.resolver.ValidateString(ctx, k, env.data); err != nil {
+			return nil, []string{igluMessage(err)}
+		}
+		if !isArray {
+			return nil, []string{"contexts: the data of the contexts envelope is not an array"}
+		}
+	}
+	var msgs []string
+	for i, el := range elems {
+		m := ms[i]
+		sd, msg := selfDescribingMembers(el, m.lit, m.data, m.hasSchema, m.hasData)
+		if msg == "" {
+			if err := en.resolver.ValidateString(ctx, sd.key, sd.data); err != nil {
+				msg = igluMessage(err)
+			}
+		}
 		if msg != "" {
 			msgs = append(msgs, msg)
 			continue

@@ -206,3 +206,32 @@ func TestJavaUTF8(t *testing.T) {
 		}
 	}
 }
+
+// TestTransformLookup checks the transform table (every parameter found,
+// others not) and that R108's order gives every transform its own rank.
+func TestTransformLookup(t *testing.T) {
+	for i := range transformMap {
+		tr := &transformMap[i]
+		if got := lookupTransform(tr.key); got != tr {
+			t.Errorf("lookupTransform(%q) = %v", tr.key, got)
+		}
+		if transformsInOrder[tr.rank] != tr {
+			t.Errorf("%q: rank %d holds %q", tr.key, tr.rank, transformsInOrder[tr.rank].key)
+		}
+		for _, other := range []string{tr.key + "x", tr.key[:len(tr.key)-1], "x" + tr.key, strings.ToUpper(tr.key)} {
+			if got := lookupTransform(other); got != nil && got.key != other {
+				t.Errorf("lookupTransform(%q) = transform %q", other, got.key)
+			}
+		}
+	}
+	for _, k := range []string{"", "cx2", "tnuid", "schema", "ue_px_", "\xff"} {
+		if got := lookupTransform(k); got != nil {
+			t.Errorf("lookupTransform(%q) = %q", k, got.key)
+		}
+	}
+	for i := 1; i < len(transformsInOrder); i++ {
+		if transformsInOrder[i-1].order >= transformsInOrder[i].order {
+			t.Errorf("transforms %q and %q are not strictly ordered", transformsInOrder[i-1].key, transformsInOrder[i].key)
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/bits"
 	"strings"
 
 	"github.com/furrowdata/furrow/enrich/adapter"
@@ -139,12 +140,6 @@ func (m *messages) all() []string {
 	return out
 }
 
-// param is one tracker-protocol parameter matched to its transform.
-type param struct {
-	t     *transform
-	value string
-}
-
 // Enrich enriches one raw event. It returns the enriched event, or nil and
 // the failure messages of the event (at least one), in R108's order.
 func (en *Enricher) Enrich(ctx context.Context, raw *adapter.RawEvent) (*event.Event, []string) {
@@ -201,22 +196,23 @@ func (en *Enricher) enrichInto(ctx context.Context, raw *adapter.RawEvent, id st
 		}
 	}
 
-	// 2b. The transform map, in the order of R108's Scala map.
-	var buf [80]param
-	ps := buf[:0]
+	// 2b. The transform map, in the order of R108's Scala map: each known
+	// parameter's value goes to its transform's rank, then the present
+	// ranks are applied in order.
+	var vals [numTransforms]string
+	var present [(numTransforms + 63) / 64]uint64
 	for k, v := range raw.Parameters {
-		if t, ok := transformIndex[k]; ok {
-			ps = append(ps, param{t, v})
+		if t := lookupTransform(k); t != nil {
+			vals[t.rank] = v
+			present[t.rank>>6] |= 1 << (t.rank & 63)
 		}
 	}
-	for i := 1; i < len(ps); i++ { // insertion sort: few, nearly random
-		for j := i; j > 0 && ps[j].t.order < ps[j-1].t.order; j-- {
-			ps[j], ps[j-1] = ps[j-1], ps[j]
-		}
-	}
-	for _, p := range ps {
-		if m := p.t.apply(e, p.value); m != "" {
-			msgs.add(slotTransform, m)
+	for w, word := range present {
+		for ; word != 0; word &= word - 1 {
+			r := w<<6 | bits.TrailingZeros64(word)
+			if m := transformsInOrder[r].apply(e, vals[r]); m != "" {
+				msgs.add(slotTransform, m)
+			}
 		}
 	}
 	if v, ok := raw.Parameters[secondPass.key]; ok {

@@ -503,6 +503,9 @@ func (f *jsonFormatter) str() {
 	f.out = append(f.out, '"')
 	for {
 		start := f.p
+		for f.p+8 <= len(f.s) && jsonPlain(load64(f.s, f.p)) {
+			f.p += 8
+		}
 		for f.p < len(f.s) {
 			c := f.s[f.p]
 			if c == '"' || c == '\\' || c < 0x20 || c >= utf8.RuneSelf {

@@ -98,3 +98,44 @@ func FuzzReformatJSON(f *testing.F) {
 		}
 	})
 }
+
+// FuzzSkipJSON checks skipJSON's string scan against a byte-by-byte one on
+// the compact JSON reformatJSON produces (the only input it gets).
+func FuzzSkipJSON(f *testing.F) {
+	for _, s := range []string{`"a"`, `"a\"b"`, `"a\\"`, `"\\\\\"x"`, `{"a":["b\\",{"c":"\""}],"d":1}`, `[1,"x\\\\",true]`} {
+		f.Add(s)
+	}
+	ref := func(s string, i int) int { // the scan skipJSON had before
+		if s[i] != '"' {
+			return skipJSON(s, i)
+		}
+		for i++; i < len(s); {
+			switch s[i] {
+			case '\\':
+				i += 2
+			case '"':
+				return i + 1
+			default:
+				i++
+			}
+		}
+		return i
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		s, msg := reformatJSON(in)
+		if msg != "" {
+			return
+		}
+		for i := 0; i < len(s); i++ {
+			if s[i] == '"' && (i == 0 || s[i-1] != '\\') {
+				if got, want := skipJSON(s, i), ref(s, i); got != want && want <= len(s) {
+					t.Fatalf("skipJSON(%q, %d) = %d, want %d", s, i, got, want)
+				}
+			}
+		}
+		// Whole values: the end is the length of the document.
+		if end := skipJSON(s, 0); end != len(s) && s[0] != '-' && (s[0] < '0' || s[0] > '9') && s[0] != 't' && s[0] != 'f' && s[0] != 'n' {
+			t.Fatalf("skipJSON(%q, 0) = %d, want %d", s, end, len(s))
+		}
+	})
+}

@@ -1,6 +1,9 @@
 package enrich
 
 import (
+	"cmp"
+	"slices"
+
 	"github.com/furrowdata/furrow/event"
 )
 
@@ -29,11 +32,12 @@ type transform struct {
 	field  event.Field
 	field2 event.Field // second field of a view-dimensions pair
 	order  uint64      // position in R108's Scala map iteration
+	rank   uint8       // index in transformsInOrder
 }
 
 // transformMap is R108's EnrichmentManager transform map, parameter by
 // parameter.
-var transformMap = []transform{
+var transformMap = [...]transform{
 	{key: "e", conv: convEventType, field: event.EventType},
 	{key: "ip", conv: convTsvSafe, field: event.UserIPAddress},
 	{key: "aid", conv: convTsvSafe, field: event.AppID},
@@ -114,16 +118,69 @@ var transformMap = []transform{
 // collector's network_userid.
 var secondPass = transform{key: "tnuid", conv: convTsvSafe, field: event.NetworkUserID}
 
-// transformIndex finds a transform by parameter name.
-var transformIndex = func() map[string]*transform {
-	m := make(map[string]*transform, len(transformMap))
+// numTransforms is the number of transforms in transformMap.
+const numTransforms = len(transformMap)
+
+// transformsInOrder lists transformMap in R108's iteration order; a
+// transform's rank is its index here.
+var transformsInOrder = func() [numTransforms]*transform {
+	var out [numTransforms]*transform
 	for i := range transformMap {
 		t := &transformMap[i]
 		t.order = scalaMapOrder(t.key)
-		m[t.key] = t
+		out[i] = t
 	}
-	return m
+	slices.SortFunc(out[:], func(a, b *transform) int { return cmp.Compare(a.order, b.order) })
+	for i, t := range out {
+		t.rank = uint8(i)
+	}
+	return out
 }()
+
+// transformTable finds a transform by parameter name: a collision-free
+// table over a seeded hash of the (short) names, built at start-up; a hit
+// is confirmed by comparing the name.
+var transformTable, transformSeed = func() (tab [1024]uint8, seed uint32) {
+	for seed = 1; seed < 1<<16; seed++ {
+		tab = [1024]uint8{}
+		ok := true
+		for i := range transformMap {
+			h := transformHash(transformMap[i].key, seed)
+			if tab[h] != 0 {
+				ok = false
+				break
+			}
+			tab[h] = uint8(i + 1)
+		}
+		if ok {
+			return tab, seed
+		}
+	}
+	panic("enrich: no collision-free transform table")
+}()
+
+func transformHash(k string, seed uint32) uint32 {
+	h := seed * 0x9E3779B1
+	for i := 0; i < len(k); i++ {
+		h = (h ^ uint32(k[i])) * 0x01000193
+	}
+	return (h ^ h>>15) & 1023
+}
+
+// lookupTransform returns the transform of parameter k, or nil.
+func lookupTransform(k string) *transform {
+	if k == "" {
+		return nil
+	}
+	i := transformTable[transformHash(k, transformSeed)]
+	if i == 0 {
+		return nil
+	}
+	if t := &transformMap[i-1]; t.key == k {
+		return t
+	}
+	return nil
+}
 
 // apply runs the conversion on v and stores the result in e. It returns the
 // failure message, if any.

@@ -205,7 +205,8 @@ func FuzzParseSchemaKey(f *testing.F) {
 // FuzzAppendSanitized checks the TSV encoder's copy of a value against
 // Sanitize, byte by byte.
 func FuzzAppendSanitized(f *testing.F) {
-	for _, s := range []string{"", "plain", "a\tb", "\x00\x1f\x7f\t\n\r", "tab at end\t", "\tstart", "é\t\x01ü"} {
+	for _, s := range []string{"", "plain", "a\tb", "\x00\x1f\x7f\t\n\r", "tab at end\t", "\tstart", "é\t\x01ü",
+		"0123456789abcdef\x7f0123456\t89abcdef~\x80\xff", "longer than a word, no controls at all: ~}|{`_^]\\[ZYX"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, v string) {
@@ -213,4 +214,27 @@ func FuzzAppendSanitized(f *testing.F) {
 			t.Fatalf("appendSanitized(%q) = %q, want %q", v, got, want)
 		}
 	})
+}
+
+// TestHasControl checks the word test of appendSanitized against a
+// byte-by-byte one.
+func TestHasControl(t *testing.T) {
+	interesting := []byte{0, '\t', 0x1f, 0x20, 0x21, 'a', 0x7e, 0x7f, 0x80, 0x9f, 0xff}
+	for n := 0; n < 100000; n++ {
+		var b [8]byte
+		x := uint64(n) * 0x9E3779B97F4A7C15
+		for i := range b {
+			b[i] = interesting[int(x>>(8*i)&0xff)%len(interesting)]
+			if n%3 == 0 {
+				b[i] = byte(x >> (8 * i))
+			}
+		}
+		want := false
+		for _, c := range b {
+			want = want || c < 0x20 || c == 0x7f
+		}
+		if got := hasControl(load64(string(b[:]), 0)); got != want {
+			t.Fatalf("hasControl(% x) = %v", b, got)
+		}
+	}
 }

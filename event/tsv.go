@@ -2,6 +2,7 @@ package event
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -43,11 +44,18 @@ func Sanitize(v string) string {
 // trailing newline) to dst. Values are sanitized on the way out, so a value
 // can never break the line or shift a column.
 func AppendTSV(dst []byte, e *Event) []byte {
+	n := NumFields - 1
+	for i := range e.Fields {
+		n += len(e.Fields[i])
+	}
+	dst = slices.Grow(dst, n) // enough unless tabs are widened
 	for i := range e.Fields {
 		if i > 0 {
 			dst = append(dst, '\t')
 		}
-		dst = appendSanitized(dst, e.Fields[i])
+		if v := e.Fields[i]; v != "" {
+			dst = appendSanitized(dst, v)
+		}
 	}
 	return dst
 }
@@ -72,22 +80,67 @@ outer:
 	return dst
 }
 
-// appendSanitized appends Sanitize(v): runs of ordinary bytes are copied
-// whole, so a value without control characters is one copy.
-func appendSanitized(dst []byte, v string) []byte {
-	start := 0
-	for i := 0; i < len(v); i++ {
-		c := v[i]
-		if c >= 0x20 && c != 0x7f {
-			continue
+// SWAR constants: a byte repeated in every byte of a word.
+const (
+	lo8 = 0x0101010101010101
+	hi8 = 0x8080808080808080
+)
+
+// controlBits returns, in the high bit of each byte, a non-zero mark when
+// any byte of the little-endian word x is below 0x20 or is 0x7f (exact as
+// a yes/no answer).
+func controlBits(x uint64) uint64 {
+	y := x ^ (lo8 * 0x7f)
+	return ((x-lo8*0x20)&^x | (y-lo8)&^y) & hi8
+}
+
+// hasControl reports whether any byte of x is a control character.
+func hasControl(x uint64) bool { return controlBits(x) != 0 }
+
+// load64 reads s[i:i+8] as a little-endian word (one load).
+func load64(s string, i int) uint64 {
+	s = s[i : i+8]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
+// cleanPrefix returns the length of the longest prefix of v without a
+// control character, testing sixteen bytes at a time.
+func cleanPrefix(v string) int {
+	i := 0
+	for ; len(v)-i >= 16; i += 16 {
+		if controlBits(load64(v, i))|controlBits(load64(v, i+8)) != 0 {
+			break
 		}
-		dst = append(dst, v[start:i]...)
-		if c == '\t' {
+	}
+	for ; len(v)-i >= 8; i += 8 {
+		if hasControl(load64(v, i)) {
+			break
+		}
+	}
+	for ; i < len(v); i++ {
+		if c := v[i]; c < 0x20 || c == 0x7f {
+			break
+		}
+	}
+	return i
+}
+
+// appendSanitized appends Sanitize(v): runs of ordinary bytes are found
+// sixteen at a time and copied whole, so a value without control
+// characters is one copy.
+func appendSanitized(dst []byte, v string) []byte {
+	for {
+		i := cleanPrefix(v)
+		dst = append(dst, v[:i]...)
+		if i == len(v) {
+			return dst
+		}
+		if v[i] == '\t' {
 			dst = append(dst, "    "...)
 		}
-		start = i + 1
+		v = v[i+1:]
 	}
-	return append(dst, v[start:]...)
 }
 
 // ParseTSV decodes one enriched TSV line (without its newline; a trailing

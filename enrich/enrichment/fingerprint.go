@@ -30,7 +30,7 @@ type eventFingerprint struct {
 	// a few strings is cheaper than hashing every parameter name.
 	excludeList []string
 	algo        string
-	bufs        sync.Pool // *[]byte
+	bufs        sync.Pool // *fingerprintScratch
 }
 
 func newEventFingerprint(cfg *EventFingerprintConfig, _ *Env) (EventFingerprint, error) {
@@ -53,7 +53,9 @@ func newEventFingerprint(cfg *EventFingerprintConfig, _ *Env) (EventFingerprint,
 			f.excludeList = append(f.excludeList, p)
 		}
 	}
-	f.bufs.New = func() any { b := make([]byte, 0, 2048); return &b }
+	f.bufs.New = func() any {
+		return &fingerprintScratch{buf: make([]byte, 0, 2048), pairs: make([]fingerprintPair, 0, 64), keys: make([]uint64, 0, 64)}
+	}
 	return f, nil
 }
 
@@ -70,36 +72,64 @@ func (f *eventFingerprint) excluded(k string) bool {
 	return false
 }
 
+// fingerprintScratch is the reusable memory of one Fingerprint call.
+type fingerprintScratch struct {
+	buf   []byte
+	pairs []fingerprintPair
+	keys  []uint64
+}
+
 // Fingerprint returns the hex digest of params.
+//
+// The parameters are sorted by name in Java String order. Usually every
+// name is at most 7 bytes without a NUL byte and without a byte that could
+// meet Java's UTF-16 quirk (>= 0xEE): then the names' zero-padded first 7
+// bytes order them as Java does, and the pair's index packed in the 8th
+// byte makes the sort one of plain integers.
 func (f *eventFingerprint) Fingerprint(params map[string]string) string {
-	var pairBuf [96]fingerprintPair
-	pairs := pairBuf[:0]
-	byteOrder := true // UTF-16 order is byte order: no key has a byte >= 0xEE
+	sc := f.bufs.Get().(*fingerprintScratch)
+	pairs := sc.pairs[:0]
+	keys := sc.keys[:0]
+	packed, byteOrder := true, true
 	for k, v := range params {
-		if !f.excluded(k) {
-			pairs = append(pairs, fingerprintPair{keyPrefix(k), k, v})
-			if byteOrder {
-				for i := 0; i < len(k); i++ {
-					if k[i] >= 0xEE {
-						byteOrder = false
-						break
-					}
+		if f.excluded(k) {
+			continue
+		}
+		pre := keyPrefix(k)
+		if len(k) > 7 || len(pairs) > 255 {
+			packed = false
+		}
+		for i := 0; i < len(k); i++ {
+			if c := k[i]; c == 0 || c >= 0xEE {
+				packed = false
+				if c >= 0xEE {
+					byteOrder = false
 				}
 			}
 		}
+		if packed {
+			keys = append(keys, pre|uint64(len(pairs)))
+		}
+		pairs = append(pairs, fingerprintPair{pre, k, v})
 	}
-	if byteOrder && len(pairs) <= 64 {
+	b := sc.buf[:0]
+	switch {
+	case packed:
+		slices.Sort(keys)
+		for _, key := range keys {
+			p := &pairs[key&0xff]
+			b = appendPair(b, p.k, p.v)
+		}
+	case byteOrder && len(pairs) <= 64:
 		sortPairsBytewise(pairs)
-	} else {
+		for i := range pairs {
+			b = appendPair(b, pairs[i].k, pairs[i].v)
+		}
+	default:
 		slices.SortFunc(pairs, func(a, b fingerprintPair) int { return compareUTF16(a.k, b.k) })
-	}
-	bp := f.bufs.Get().(*[]byte)
-	b := (*bp)[:0]
-	for _, p := range pairs {
-		b = append(b, p.k...)
-		b = append(b, 0x1f)
-		b = append(b, p.v...)
-		b = append(b, 0x1f)
+		for i := range pairs {
+			b = appendPair(b, pairs[i].k, pairs[i].v)
+		}
 	}
 	var out string
 	switch f.algo {
@@ -119,11 +149,20 @@ func (f *eventFingerprint) Fingerprint(params map[string]string) string {
 		s := sha512.Sum512(b)
 		out = hex.EncodeToString(s[:])
 	}
-	if cap(b) <= 1<<20 { // do not keep huge buffers around
-		*bp = b
-		f.bufs.Put(bp)
+	if cap(b) <= 1<<20 && cap(pairs) <= 1024 { // do not keep huge buffers around
+		clear(pairs) // drop the references to this event's strings
+		sc.buf, sc.pairs, sc.keys = b, pairs[:0], keys[:0]
+		f.bufs.Put(sc)
 	}
 	return out
+}
+
+// appendPair appends name, U+001F, value, U+001F.
+func appendPair(b []byte, k, v string) []byte {
+	b = append(b, k...)
+	b = append(b, 0x1f)
+	b = append(b, v...)
+	return append(b, 0x1f)
 }
 
 // fingerprintPair is one parameter; pre holds the first 8 bytes of k,
