@@ -64,6 +64,12 @@ func (p *Parser) Rules() (ua, os, device int) {
 // Parse compiles a regexes.yaml with the given semantics. Errors wrap
 // ErrRules and name the list, index and line of the offending rule.
 func Parse(data []byte, sem Semantics) (*Parser, error) {
+	return parse(data, sem, true)
+}
+
+// parse is Parse; eager false defers compiling each pattern to its first
+// use (for rules known to compile).
+func parse(data []byte, sem Semantics, eager bool) (*Parser, error) {
 	raw, err := readRules(data, sem)
 	if err != nil {
 		return nil, err
@@ -74,11 +80,11 @@ func Parse(data []byte, sem Semantics) (*Parser, error) {
 	for k := kindUA; k <= kindDevice; k++ {
 		for i, r := range raw[k] {
 			ci := sem == UapCore && strings.Contains(r.flag, "i")
-			m, err := uamatch.CompileMatcher(r.regex, uamatch.JavaFlags{CaseInsensitive: ci})
+			m, err := newLazyMatcher(r.regex, uamatch.JavaFlags{CaseInsensitive: ci}, eager)
 			if err != nil {
 				return nil, fmt.Errorf("%w: %s[%d] (line %d): %v", ErrRules, k.listName(), i, r.line, err)
 			}
-			cr := rule{m: m, groups: m.NumSubexp(), repl: r.repl}
+			cr := rule{m: m, repl: r.repl}
 			// The literals are matched ASCII-case-insensitively (one scan
 			// serves case-sensitive and regex_flag 'i' rules alike): still
 			// sound, and only slightly weaker for case-sensitive rules.
@@ -194,7 +200,11 @@ func (p *Parser) first(k kind, ua string, seen, cand []uint64, out *[5]NullStrin
 		if !r.possible(seen) {
 			continue
 		}
-		loc := r.m.FindStringSubmatchIndex(ua)
+		m := r.m.get()
+		if m == nil {
+			continue
+		}
+		loc := m.FindStringSubmatchIndex(ua)
 		if loc == nil {
 			continue
 		}

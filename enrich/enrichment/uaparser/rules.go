@@ -3,6 +3,7 @@ package uaparser
 import (
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/furrowdata/furrow/enrich/enrichment/uautils/uamatch"
 	"gopkg.in/yaml.v3"
@@ -50,12 +51,42 @@ func (k kind) listName() string {
 // rule is one compiled rule. repl holds the replacements in the order
 // family, v1, v2, v3, v4 (for a device only family is used).
 type rule struct {
-	m      *uamatch.Matcher
-	groups int
+	m *lazyMatcher
 	// reqs: prefilter needle ids, one slice per required set (the regex
 	// can only match when a needle of every set occurs); nil: always try.
 	reqs [][]uint32
 	repl [5]NullString
+}
+
+// lazyMatcher compiles a rule's pattern on first use. Compiling the ~1,000
+// patterns of a rules file takes most of a second while an input touches a
+// few dozen rules, so the embedded rules (known to compile: see
+// TestDifferentialEmbedded) are compiled when a candidate agent first
+// needs them; rules read from a file are compiled by Parse, which reports
+// the first bad pattern.
+type lazyMatcher struct {
+	once  sync.Once
+	m     *uamatch.Matcher
+	err   error
+	expr  string
+	flags uamatch.JavaFlags
+}
+
+func newLazyMatcher(expr string, f uamatch.JavaFlags, eager bool) (*lazyMatcher, error) {
+	l := &lazyMatcher{expr: expr, flags: f}
+	if eager {
+		l.once.Do(l.compile)
+	}
+	return l, l.err
+}
+
+func (l *lazyMatcher) compile() { l.m, l.err = uamatch.CompileMatcher(l.expr, l.flags) }
+
+// get returns the compiled matcher, nil when the pattern does not compile
+// (never for an eagerly compiled rule).
+func (l *lazyMatcher) get() *uamatch.Matcher {
+	l.once.Do(l.compile)
+	return l.m
 }
 
 // replacement keys per kind, in repl order.

@@ -35,10 +35,12 @@ func ResolveSource(configured string, getenv func(string) string) Source {
 type Fetch = tablesrc.Fetch
 
 // Default compiles the regexes embedded in github.com/ua-parser/uap-go
-// with UapCore semantics (they are modern uap-core rules). Compiling takes
-// a noticeable fraction of a second: do it once per process.
+// with UapCore semantics (they are modern uap-core rules). Each rule's
+// pattern is compiled when an agent first needs it (every one compiles:
+// TestDifferentialEmbedded); reading the rules and building the prefilter
+// still takes a noticeable fraction of a second: do it once per job.
 func Default() (*Parser, error) {
-	p, err := Parse(uapgo.DefinitionYaml, UapCore)
+	p, err := parse(uapgo.DefinitionYaml, UapCore, false)
 	if err != nil {
 		return nil, fmt.Errorf("embedded uap-go regexes: %w", err)
 	}

@@ -213,7 +213,10 @@ func differential(t *testing.T, p *Parser, data []byte, sem Semantics, perRule i
 			if err != nil {
 				t.Fatal(err)
 			}
-			m := p.rules[k][i].m
+			m := p.rules[k][i].m.get()
+			if m == nil {
+				t.Fatalf("%s[%d] %q: %v", kind(k).listName(), i, r.regex, p.rules[k][i].m.err)
+			}
 			for _, s := range uamatchtest.Surround(r.regex, rng, perRule, junk) {
 				if got, want := m.FindStringSubmatchIndex(s), plain.FindStringSubmatchIndex(s); !slices.Equal(got, want) {
 					t.Fatalf("%s[%d] %q (%s) on %q: matcher %v, regexp %v", kind(k).listName(), i, r.regex, m.Strategy(), s, got, want)
