@@ -59,6 +59,17 @@ func New(cfg Config, resolver *iglu.Resolver, reg *enrichment.Registry, logger *
 // Config returns the Enricher's config with defaults applied.
 func (en *Enricher) Config() Config { return en.cfg }
 
+// eventID returns the event_id ids gives.
+func (en *Enricher) eventID(ids *idSource) string {
+	switch {
+	case ids.id != "":
+		return ids.id
+	case ids.seed != "":
+		return recordEventID(ids.seed, ids.line, ids.hasLine, ids.n)
+	}
+	return en.newID()
+}
+
 // randomUUID returns a random (version 4) UUID, as
 // java.util.UUID.randomUUID did.
 func randomUUID() string {
@@ -152,7 +163,7 @@ func (en *Enricher) Enrich(ctx context.Context, raw *adapter.RawEvent) (*event.E
 // (RecordEventID), so that re-runs write the same ids.
 func (en *Enricher) EnrichWithID(ctx context.Context, raw *adapter.RawEvent, id string) (*event.Event, []string) {
 	e := &event.Event{}
-	if msgs := en.enrichInto(ctx, raw, id, e); msgs != nil {
+	if msgs := en.enrichInto(ctx, raw, &idSource{id: id}, e); msgs != nil {
 		return nil, msgs
 	}
 	return e, nil
@@ -160,18 +171,15 @@ func (en *Enricher) EnrichWithID(ctx context.Context, raw *adapter.RawEvent, id 
 
 // enrichInto is EnrichWithID filling e, which must be empty (the zero
 // Event). It returns the failure messages, nil when e is a good event.
-func (en *Enricher) enrichInto(ctx context.Context, raw *adapter.RawEvent, id string, e *event.Event) []string {
+func (en *Enricher) enrichInto(ctx context.Context, raw *adapter.RawEvent, ids *idSource, e *event.Event) []string {
 	if raw == nil {
 		return []string{"no raw event"}
 	}
 	var msgs messages
 	reg := en.reg
 
-	// 1. Fields that cannot fail.
-	if id == "" {
-		id = en.newID()
-	}
-	e.Fields[event.EventID] = id
+	// 1. Fields that cannot fail (event_id: after the transforms, when the
+	// tracker sent no eid).
 	e.Fields[event.VCollector] = raw.Source.Name
 	e.Fields[event.VETL] = en.cfg.ETLVersion
 	e.Fields[event.ETLTstamp] = en.etlTstamp
@@ -214,6 +222,10 @@ func (en *Enricher) enrichInto(ctx context.Context, raw *adapter.RawEvent, id st
 				msgs.add(slotTransform, m)
 			}
 		}
+	}
+	if e.Fields[event.EventID] == "" {
+		// No eid, or an invalid one (the event fails: any id will do).
+		e.Fields[event.EventID] = en.eventID(ids)
 	}
 	if v, ok := raw.Parameters[secondPass.key]; ok {
 		if m := secondPass.apply(e, v); m != "" {

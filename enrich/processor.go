@@ -147,6 +147,16 @@ func (p *Processor) Process(ctx context.Context, data []byte, res *Result) {
 // instead of a random one, so that re-runs of the same input write the same
 // ids. seed "" keeps R108's random ids.
 func (p *Processor) ProcessRecord(ctx context.Context, data []byte, seed string, res *Result) {
+	p.process(ctx, data, idSource{seed: seed}, res)
+}
+
+// ProcessRecordAt is ProcessRecord with the seed origin + ":" + line (e.g.
+// "<file>@<byte offset>:<line>"), built only for an event that needs it.
+func (p *Processor) ProcessRecordAt(ctx context.Context, data []byte, origin string, line int64, res *Result) {
+	p.process(ctx, data, idSource{seed: origin, line: line, hasLine: true}, res)
+}
+
+func (p *Processor) process(ctx context.Context, data []byte, ids idSource, res *Result) {
 	nEvents, nBad := len(res.Events), len(res.Bad)
 	defer func() {
 		if r := recover(); r != nil {
@@ -186,13 +196,12 @@ func (p *Processor) ProcessRecord(ctx context.Context, data []byte, seed string,
 			continue
 		}
 		for j := range raws {
-			id := ""
-			if seed != "" {
-				id = RecordEventID(seed, n)
+			if ids.seed != "" {
+				ids.n = n
 				n++
 			}
 			ev := res.newEvent()
-			if msgs := p.cfg.Enricher.enrichInto(ctx, &raws[j], id, ev); msgs != nil {
+			if msgs := p.cfg.Enricher.enrichInto(ctx, &raws[j], &ids, ev); msgs != nil {
 				res.discard(ev)
 				res.Bad = append(res.Bad, event.NewBadRow(lineOf(), p.failure, msgs...))
 				continue
@@ -207,13 +216,33 @@ func (p *Processor) badLine(data []byte) string { return p.cfg.Format.BadLine(da
 // eventIDNamespace is the UUIDv5 namespace of position-derived event ids.
 var eventIDNamespace = uuid.MustParse("6f0b5d8e-2c3a-5b8e-9d41-7e1f2a9c0b33")
 
+// idSource is where the event_id of an event without a valid tracker eid
+// comes from, computed only for such an event: id when set, else
+// RecordEventID(seed[":"+line], n) when seed is set, else a random UUID.
+type idSource struct {
+	id      string
+	seed    string
+	line    int64
+	hasLine bool
+	n       int
+}
+
 // RecordEventID derives the event_id of the n-th event (0-based) of the
 // record named by seed: UUIDv5(eventIDNamespace, seed + "#" + n), computed
 // as uuid.NewSHA1 does, with one allocation (the result).
 func RecordEventID(seed string, n int) string {
+	return recordEventID(seed, 0, false, n)
+}
+
+// recordEventID is RecordEventID(seed[":"+line], n).
+func recordEventID(seed string, line int64, hasLine bool, n int) string {
 	var buf [160]byte
 	b := append(buf[:0], eventIDNamespace[:]...)
 	b = append(b, seed...)
+	if hasLine {
+		b = append(b, ':')
+		b = strconv.AppendInt(b, line, 10)
+	}
 	b = append(b, '#')
 	b = strconv.AppendInt(b, int64(n), 10)
 	sum := sha1.Sum(b)

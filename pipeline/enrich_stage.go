@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"strconv"
 	"sync"
 
 	"github.com/furrowdata/furrow/enrich"
@@ -184,7 +183,7 @@ func (s *enrichStage) process(ctx context.Context, b *recBatch, nParts int) erro
 		data := b.data[start:end]
 		start = end
 		res.Reset()
-		s.proc.ProcessRecord(ctx, data, b.origin+":"+strconv.FormatInt(b.lines[i], 10), res)
+		s.proc.ProcessRecordAt(ctx, data, b.origin, b.lines[i], res)
 		b.c.LinesIn++
 		if res.Discarded > 0 && len(res.Events) == 0 && len(res.Bad) == 0 {
 			b.c.Discarded++
