@@ -37,6 +37,20 @@ type recBatch struct {
 	err   error
 }
 
+// reset empties a consumed batch for the next records, keeping its
+// buffers (and its counters' maps).
+func (b *recBatch) reset() {
+	clear(b.bad)
+	errs, filled := b.c.Errors, b.c.Filled
+	clear(errs)
+	clear(filled)
+	*b = recBatch{
+		data: b.data[:0], ends: b.ends[:0], lines: b.lines[:0], origin: b.origin,
+		out: b.out[:0], outs: b.outs[:0], parts: b.parts[:0], bad: b.bad[:0],
+		c: Counters{Errors: errs, Filled: filled},
+	}
+}
+
 // batchFunc processes one batch: it fills out/outs/parts, bad and c.
 type batchFunc func(ctx context.Context, b *recBatch, partitions int) error
 
@@ -77,12 +91,21 @@ func (j *Job) mapRecords(ctx context.Context, task int, split Split, out shuffle
 	defer bad.Abort()
 
 	origin := split.Key + "@" + strconv.FormatInt(split.Offset, 10)
+	// Consumed batches come back through free with their buffers, so that
+	// a task allocates about depth+workers batches, not one per 256 records.
+	depth := 2 * j.cfg.Parallelism
+	free := make(chan *recBatch, depth+j.cfg.Parallelism+1)
 	done := false
 	next := func() (*recBatch, bool, error) {
 		if done {
 			return nil, false, nil
 		}
-		b := &recBatch{origin: origin}
+		var b *recBatch
+		select {
+		case b = <-free:
+		default:
+			b = &recBatch{origin: origin}
+		}
 		for len(b.ends) < batchRecords && len(b.data) < batchBytes {
 			rec, err := rr.Next()
 			if err == io.EOF {
@@ -131,9 +154,14 @@ func (j *Job) mapRecords(ctx context.Context, task int, split Split, out shuffle
 		}
 		c.Add(&b.c)
 		j.progress.AddEvents(b.c.Good)
+		b.reset()
+		select {
+		case free <- b:
+		default:
+		}
 		return nil
 	}
-	if err := orderedParallel(ctx, j.cfg.Parallelism, 2*j.cfg.Parallelism, next, work, consume); err != nil {
+	if err := orderedParallel(ctx, j.cfg.Parallelism, depth, next, work, consume); err != nil {
 		return err
 	}
 	return bad.Close(ctx)
