@@ -1,9 +1,9 @@
 package enrich
 
 import (
-	"github.com/furrowdata/furrow/event"
-	"sort"
 	"testing"
+
+	"github.com/furrowdata/furrow/event"
 )
 
 func TestDerivedTimestamp(t *testing.T) {
@@ -53,23 +53,6 @@ func TestMonthDifference(t *testing.T) {
 		if got := monthDifference(ms(c.end), ms(c.start)); got != c.want {
 			t.Errorf("monthDifference(%s, %s) = %d, want %d", c.end, c.start, got, c.want)
 		}
-	}
-}
-
-// TestScalaMapOrder checks the iteration order R108's parameter map had:
-// BadTrackerCfLinesSpec's messages come e, vid, ue_px.
-func TestScalaMapOrder(t *testing.T) {
-	keys := []string{"ue_px", "vid", "e", "page", "tid", "uid", "p", "aid", "fp", "tz", "cd", "lang", "refr", "f_pdf", "res", "cookie"}
-	sort.Slice(keys, func(i, j int) bool { return scalaMapOrder(keys[i]) < scalaMapOrder(keys[j]) })
-	pos := map[string]int{}
-	for i, k := range keys {
-		pos[k] = i
-	}
-	if !(pos["e"] < pos["vid"] && pos["vid"] < pos["ue_px"]) {
-		t.Errorf("order %v: want e before vid before ue_px", keys)
-	}
-	if javaStringHash("e") != 101 || javaStringHash("vid") != 116753 {
-		t.Errorf("String.hashCode: e=%d vid=%d", javaStringHash("e"), javaStringHash("vid"))
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/furrowdata/furrow/enrich/collector"
+	"github.com/furrowdata/furrow/internal/scalamap"
 )
 
 // Google Analytics Measurement Protocol: R108's GoogleAnalyticsAdapter
@@ -89,7 +90,7 @@ func newGASchema(vendor, name string, fields ...gaField) *gaSchema {
 		table: make(map[string]gaTranslation, len(fields)),
 	}
 	for _, f := range fields {
-		s.table[f.param] = gaTranslation{name: f.name, hash: javaStringHash(f.name), kind: f.kind}
+		s.table[f.param] = gaTranslation{name: f.name, hash: scalamap.StringHash(f.name), kind: f.kind}
 		if strings.HasPrefix(f.param, gaIndicator) {
 			s.indicators++
 		}
@@ -337,7 +338,7 @@ func gaParams(ps []formParam) *smap {
 	if len(m.entries) > 4 {
 		m.hashed = true
 		for i := range m.entries {
-			m.entries[i].order = trieOrder(m.entries[i].key)
+			m.entries[i].order = scalamap.Order(m.entries[i].key)
 		}
 		slices.SortStableFunc(m.entries, func(a, b sentry) int { return cmp.Compare(a.order, b.order) })
 	}
@@ -678,7 +679,7 @@ func gaCompositeContexts(a *gaArena, params *smap) ([]gaContext, string, string)
 	return out, "", ""
 }
 
-var gaCurrencyCodeHash = javaStringHash("currencyCode")
+var gaCurrencyCodeHash = scalamap.StringHash("currencyCode")
 
 // gaSameParts is Scala Map equality of two broken-down index maps.
 func gaSameParts(a, b []gaPart) bool {
@@ -830,11 +831,11 @@ func scalaGroupBy(parts []gaPart) []gaGroup {
 		// mutable.HashMap of 16 buckets: buckets from the last, newest
 		// entry of a bucket first.
 		for g := range groups {
-			groups[g].order = uint64(15-mutableHashIndex(javaStringHash(groups[g].key), 16))<<8 | uint64(len(groups)-g)
+			groups[g].order = uint64(15-mutableHashIndex(scalamap.StringHash(groups[g].key), 16))<<8 | uint64(len(groups)-g)
 		}
 	} else {
 		for g := range groups {
-			groups[g].order = scalaTriePos(javaStringHash(groups[g].key))
+			groups[g].order = scalamap.Order(groups[g].key)
 		}
 	}
 	slices.SortStableFunc(groups, func(x, y gaGroup) int { return cmp.Compare(x.order, y.order) })
@@ -1150,7 +1151,7 @@ func (m *scalaMap[V]) put(key string, hash uint32, val V) {
 			return
 		}
 	}
-	e := scalaEntry[V]{key: key, hash: hash, val: val, pos: scalaTriePos(hash)}
+	e := scalaEntry[V]{key: key, hash: hash, val: val, pos: scalamap.TriePos(hash)}
 	if !m.hashed {
 		m.entries = append(m.entries, e)
 		if len(m.entries) > 4 {
@@ -1161,20 +1162,6 @@ func (m *scalaMap[V]) put(key string, hash uint32, val V) {
 	}
 	i := sort.Search(len(m.entries), func(i int) bool { return m.entries[i].pos > e.pos })
 	m.entries = slices.Insert(m.entries, i, e)
-}
-
-// scalaTriePos is the position of a key with hash code h in a Scala 2.11
-// HashTrieMap: the 5-bit chunks of the improved hash, lowest first.
-func scalaTriePos(h uint32) uint64 {
-	h = h + ^(h << 9)
-	h ^= h >> 14
-	h += h << 4
-	h ^= h >> 10
-	var o uint64
-	for i := 0; i < 7; i++ {
-		o = o<<5 | uint64(h>>(5*uint(i))&31)
-	}
-	return o
 }
 
 // mutableHashIndex is the bucket of a key with hash code h in a Scala 2.11
@@ -1212,7 +1199,7 @@ func popCount(x uint32) uint32 {
 func scalaProductHash(fields ...string) uint32 {
 	h := uint32(0xcafebabe)
 	for _, f := range fields {
-		h = murmurMix(h, javaStringHash(f))
+		h = murmurMix(h, scalamap.StringHash(f))
 	}
 	h ^= uint32(len(fields))
 	h ^= h >> 16

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/furrowdata/furrow/enrich/collector"
+	"github.com/furrowdata/furrow/internal/scalamap"
 )
 
 func gaPayload(body string) *collector.Payload {
@@ -431,7 +432,7 @@ func TestScalaHashes(t *testing.T) {
 	// Map(t, in, ip, iq, aip).keys in Scala 2.11.12: List(aip, ip, in, t, iq)
 	m := &scalaMap[bool]{}
 	for _, k := range []string{"t", "in", "ip", "iq", "aip"} {
-		m.put(k, javaStringHash(k), true)
+		m.put(k, scalamap.StringHash(k), true)
 	}
 	var got []string
 	for _, e := range m.entries {

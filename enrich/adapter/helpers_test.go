@@ -23,14 +23,6 @@ func TestJavaDouble(t *testing.T) {
 	}
 }
 
-func TestJavaStringHash(t *testing.T) {
-	for s, want := range map[string]uint32{"": 0, "hello": 99162322, "Χαρ": 928791, "😀": 1772899, "a😀b": 57849694} {
-		if got := javaStringHash(s); got != want {
-			t.Errorf("hash(%q) = %d, want %d", s, got, want)
-		}
-	}
-}
-
 func keys(m *smap) []string {
 	var out []string
 	for _, e := range m.entries {

@@ -2,7 +2,8 @@ package adapter
 
 import (
 	"sort"
-	"unicode/utf8"
+
+	"github.com/furrowdata/furrow/internal/scalamap"
 )
 
 // smap re-creates the iteration order of Scala 2.11's immutable
@@ -22,44 +23,6 @@ type sentry struct {
 	key, val string
 	null     bool   // the value was Java null
 	order    uint64 // trie position when hashed
-}
-
-// javaStringHash is java.lang.String.hashCode over UTF-16 code units.
-func javaStringHash(s string) uint32 {
-	var h uint32
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			h = 31*h + uint32(c)
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		i += size
-		if r >= 0x10000 {
-			r -= 0x10000
-			h = 31*h + uint32(0xD800+(r>>10))
-			h = 31*h + uint32(0xDC00+(r&0x3FF))
-		} else {
-			h = 31*h + uint32(r)
-		}
-	}
-	return h
-}
-
-// trieOrder is the position of key in a Scala 2.11 HashTrieMap.
-func trieOrder(key string) uint64 {
-	h := javaStringHash(key)
-	// scala.collection.immutable.HashMap.improve
-	h = h + ^(h << 9)
-	h ^= h >> 14
-	h += h << 4
-	h ^= h >> 10
-	var o uint64
-	for i := 0; i < 7; i++ {
-		o = o<<5 | uint64(h>>(5*uint(i))&31)
-	}
-	return o
 }
 
 func (m *smap) len() int { return len(m.entries) }
@@ -89,7 +52,7 @@ func (m *smap) putEntry(e sentry) {
 		m.entries[i].val, m.entries[i].null = e.val, e.null
 		return
 	}
-	e.order = trieOrder(e.key)
+	e.order = scalamap.Order(e.key)
 	m.entries = append(m.entries, e)
 	if !m.hashed && len(m.entries) <= 4 {
 		return

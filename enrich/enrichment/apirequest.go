@@ -11,10 +11,8 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
-	"sort"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"golang.org/x/sync/singleflight"
 
@@ -22,6 +20,7 @@ import (
 	"github.com/furrowdata/furrow/enrich/enrichment/lookup"
 	"github.com/furrowdata/furrow/enrich/enrichment/lru"
 	"github.com/furrowdata/furrow/event"
+	"github.com/furrowdata/furrow/internal/scalamap"
 )
 
 // api_request_enrichment_config (R108: apirequest.ApiRequestEnrichment).
@@ -397,9 +396,7 @@ func (a *apiEnrichment) buildBody(ctx []kv) (string, bool) {
 		return "", false
 	}
 	ordered := append([]kv(nil), ctx...)
-	if len(ordered) > 4 { // a HashTrieMap iterates in hash order
-		sort.SliceStable(ordered, func(i, j int) bool { return scalaHashOrder(ordered[i].k) < scalaHashOrder(ordered[j].k) })
-	}
+	scalamap.SortStable(ordered, func(p kv) string { return p.k })
 	b := []byte{'{'}
 	for i, p := range ordered {
 		if i > 0 {
@@ -410,34 +407,6 @@ func (a *apiEnrichment) buildBody(ctx []kv) (string, bool) {
 		b = jsonpath.AppendString(b, p.v)
 	}
 	return string(append(b, '}')), true
-}
-
-// scalaHashOrder is the iteration position of a String key in a Scala 2.11
-// immutable HashTrieMap: the improved String.hashCode read 5 bits at a
-// time, least significant first.
-func scalaHashOrder(key string) uint64 {
-	var h uint32
-	for _, r := range key {
-		if r >= 0x10000 {
-			r -= 0x10000
-			h = 31*h + uint32(0xD800+(r>>10))
-			h = 31*h + uint32(0xDC00+(r&0x3FF))
-			continue
-		}
-		if r == utf8.RuneError {
-			r = 0xFFFD
-		}
-		h = 31*h + uint32(r)
-	}
-	h = h + ^(h << 9)
-	h ^= h >> 14
-	h += h << 4
-	h ^= h >> 10
-	var o uint64
-	for i := 0; i < 7; i++ {
-		o = o<<5 | uint64(h>>(5*uint(i))&31)
-	}
-	return o
 }
 
 // APIContexts returns the contexts built from the API's response.

@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/furrowdata/furrow/event"
+	"github.com/furrowdata/furrow/internal/scalamap"
 )
 
 // campaign_attribution, as R108's CampaignAttributionEnrichment.
@@ -68,18 +69,7 @@ func campaignClickIDs(custom []KeyValue) []KeyValue {
 			out = append(out, kv)
 		}
 	}
-	if len(out) > 4 {
-		slices.SortStableFunc(out, func(a, b KeyValue) int {
-			oa, ob := scalaHashMapOrder(a.Key), scalaHashMapOrder(b.Key)
-			switch {
-			case oa < ob:
-				return -1
-			case oa > ob:
-				return 1
-			}
-			return 0
-		})
-	}
+	scalamap.SortStable(out, func(kv KeyValue) string { return kv.Key })
 	return out
 }
 
@@ -112,35 +102,4 @@ func campaignFirst(names []string, q Query) string {
 		}
 	}
 	return ""
-}
-
-// scalaHashMapOrder is the iteration position of a String key in a Scala
-// 2.11 immutable HashMap (smaller first): the chunks of 5 bits of the
-// improved hash, least significant chunk first.
-func scalaHashMapOrder(key string) uint64 {
-	h := javaStringHashCode(key)
-	h += ^(h << 9) // scala.collection.immutable.HashMap.improve
-	h ^= h >> 14
-	h += h << 4
-	h ^= h >> 10
-	var o uint64
-	for i := 0; i < 7; i++ {
-		o = o<<5 | uint64(h>>(5*uint(i))&31)
-	}
-	return o
-}
-
-// javaStringHashCode is java.lang.String.hashCode (over UTF-16 code units).
-func javaStringHashCode(key string) uint32 {
-	var h uint32
-	for _, r := range key {
-		if r >= 0x10000 {
-			r -= 0x10000
-			h = 31*h + uint32(0xD800+(r>>10))
-			h = 31*h + uint32(0xDC00+(r&0x3FF))
-		} else {
-			h = 31*h + uint32(r)
-		}
-	}
-	return h
 }

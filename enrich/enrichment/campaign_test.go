@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/furrowdata/furrow/event"
+	"github.com/furrowdata/furrow/internal/scalamap"
 )
 
 func campaignTestConfig(clickIDs ...KeyValue) *CampaignAttributionConfig {
@@ -97,7 +98,7 @@ func TestCampaignClickIDOrder(t *testing.T) {
 		t.Fatalf("got %v", ids)
 	}
 	for i := 1; i < len(ids); i++ {
-		if scalaHashMapOrder(ids[i-1].Key) > scalaHashMapOrder(ids[i].Key) {
+		if scalamap.Order(ids[i-1].Key) > scalamap.Order(ids[i].Key) {
 			t.Errorf("not in HashMap order: %v", keys(ids))
 		}
 	}
@@ -112,16 +113,6 @@ func TestCampaignClickIDOrder(t *testing.T) {
 	}
 	if e.Fields[event.MktClickID] != "F1" || e.Fields[event.MktNetwork] != "Facebook" {
 		t.Errorf("custom click id: %s", mktFields(&e))
-	}
-}
-
-func TestJavaStringHashCode(t *testing.T) {
-	// Values of java.lang.String.hashCode.
-	cases := map[string]uint32{"gclid": 98179115, "msclkid": 1340757975, "a\U0001F600": 1866116, "\uFFFDx": 2031643, "": 0}
-	for s, want := range cases {
-		if got := javaStringHashCode(s); got != want {
-			t.Errorf("hashCode(%q) = %d, want %d", s, got, want)
-		}
 	}
 }
 
