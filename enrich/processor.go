@@ -67,6 +67,7 @@ type Processor struct {
 	cfg     ProcessorConfig
 	failure time.Time
 	log     *slog.Logger
+	scratch collector.ScratchParser // Format, when it parses into a Scratch
 }
 
 // NewProcessor builds a Processor.
@@ -75,6 +76,7 @@ func NewProcessor(cfg ProcessorConfig) (*Processor, error) {
 		return nil, err
 	}
 	p := &Processor{cfg: cfg, failure: cfg.ETLTimestamp, log: cfg.Logger}
+	p.scratch, _ = cfg.Format.(collector.ScratchParser)
 	if p.failure.IsZero() {
 		p.failure = cfg.Enricher.cfg.ETLTimestamp
 	}
@@ -96,6 +98,21 @@ type Result struct {
 	// Reset, and keeps no pointer to one afterwards.
 	Recycle bool
 	free    []*event.Event
+	// scratch is memory reused from record to record (parsed payloads,
+	// enrichment working state); nothing of it outlives a record.
+	scratch *scratch
+}
+
+// scratch is the reusable working memory of one Result.
+type scratch struct {
+	payloads collector.Scratch
+}
+
+func (r *Result) scratchSpace() *scratch {
+	if r.scratch == nil {
+		r.scratch = new(scratch)
+	}
+	return r.scratch
 }
 
 // Reset empties r, keeping its capacity (and, with Recycle, its events).
@@ -167,7 +184,14 @@ func (p *Processor) process(ctx context.Context, data []byte, ids idSource, res 
 				fmt.Sprintf("Unexpected error processing events: %v", r)))
 		}
 	}()
-	payloads, err := p.cfg.Format.Parse(data)
+	sc := res.scratchSpace()
+	var payloads []collector.Payload
+	var err error
+	if p.scratch != nil {
+		payloads, err = p.scratch.ParseScratch(data, &sc.payloads)
+	} else {
+		payloads, err = p.cfg.Format.Parse(data)
+	}
 	if err != nil {
 		res.Bad = append(res.Bad, event.NewBadRow(p.badLine(data), p.failure, collector.ErrorMessages(err)...))
 		return

@@ -70,7 +70,14 @@ func matchCljBody(t tailTokens) (ct, body span, ok bool) {
 	return noSpan, noSpan, false
 }
 
-func (cljTomcat) Parse(data []byte) ([]Payload, error) {
+func (cljTomcat) Parse(data []byte) ([]Payload, error) { return parseCljTomcat(data, nil) }
+
+// ParseScratch implements ScratchParser.
+func (cljTomcat) ParseScratch(data []byte, s *Scratch) ([]Payload, error) {
+	return parseCljTomcat(data, s)
+}
+
+func parseCljTomcat(data []byte, s *Scratch) ([]Payload, error) {
 	line := data
 	if !utf8.Valid(line) {
 		line = appendJavaUTF8(make([]byte, 0, len(data)+16), data)
@@ -143,7 +150,7 @@ func (cljTomcat) Parse(data []byte) ([]Payload, error) {
 	}
 	p := Payload{
 		API:         api,
-		Querystring: nameValues(text, pairs),
+		Querystring: s.nameValues(text, pairs),
 		ContentType: ctSpan.strOrEmpty(text),
 		Body:        bodySpan.strOrEmpty(text),
 		Source:      Source{Name: NameCljTomcat, Encoding: "UTF-8"},
@@ -158,7 +165,7 @@ func (cljTomcat) Parse(data []byte) ([]Payload, error) {
 	if f := tok[cfReferer]; !isMissing(f.of(buf)) {
 		p.Context.RefererURI = f.str(text)
 	}
-	return []Payload{p}, nil
+	return s.payloads(p), nil
 }
 
 // urlDecodeField is Snowplow's ConversionUtils.decodeString("UTF-8", field,

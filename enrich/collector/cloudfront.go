@@ -225,7 +225,14 @@ func isGET(op []byte) bool {
 	return len(op) == 3 && toUpperASCII(op[0]) == 'G' && toUpperASCII(op[1]) == 'E' && toUpperASCII(op[2]) == 'T'
 }
 
-func (cloudfront) Parse(data []byte) ([]Payload, error) {
+func (cloudfront) Parse(data []byte) ([]Payload, error) { return parseCloudFront(data, nil) }
+
+// ParseScratch implements ScratchParser.
+func (cloudfront) ParseScratch(data []byte, s *Scratch) ([]Payload, error) {
+	return parseCloudFront(data, s)
+}
+
+func parseCloudFront(data []byte, s *Scratch) ([]Payload, error) {
 	line := data
 	if !utf8.Valid(line) {
 		line = appendJavaUTF8(make([]byte, 0, len(data)+16), data)
@@ -295,9 +302,9 @@ func (cloudfront) Parse(data []byte) ([]Payload, error) {
 		}
 		return nil, &ParseError{Messages: msgs}
 	}
-	return []Payload{{
+	return s.payloads(Payload{
 		API:         api,
-		Querystring: nameValues(text, pairs),
+		Querystring: s.nameValues(text, pairs),
 		Source:      Source{Name: NameCloudFront, Encoding: "UTF-8"},
 		Context: Context{
 			Timestamp:  ts,
@@ -305,7 +312,7 @@ func (cloudfront) Parse(data []byte) ([]Payload, error) {
 			UserAgent:  ua.strOrEmpty(text),
 			RefererURI: refr.strOrEmpty(text),
 		},
-	}}, nil
+	}), nil
 }
 
 // appendField appends b to *buf and returns its span.
@@ -332,4 +339,46 @@ func nameValues(text string, pairs []qsPair) []NameValue {
 		nv[i] = NameValue{Name: p.name.str(text), Value: p.value.strOrEmpty(text)}
 	}
 	return nv
+}
+
+// Scratch is memory lent to a ScratchParser: the payloads a call returns,
+// and their querystrings, live in it until the next call with the same
+// Scratch (the strings they hold are the caller's for good). The zero
+// value is ready; a nil *Scratch allocates as Parse does.
+type Scratch struct {
+	payload [1]Payload
+	nv      []NameValue
+}
+
+// ScratchParser is implemented by the formats that can parse into a
+// Scratch: ParseScratch(data, s) returns what Parse(data) does, with the
+// returned slices in s's memory.
+type ScratchParser interface {
+	ParseScratch(data []byte, s *Scratch) ([]Payload, error)
+}
+
+// nameValues is the package function, with the slice from s.
+func (s *Scratch) nameValues(text string, pairs []qsPair) []NameValue {
+	if s == nil {
+		return nameValues(text, pairs)
+	}
+	if len(pairs) == 0 {
+		return nil
+	}
+	clear(s.nv)
+	nv := s.nv[:0]
+	for _, p := range pairs {
+		nv = append(nv, NameValue{Name: p.name.str(text), Value: p.value.strOrEmpty(text)})
+	}
+	s.nv = nv
+	return nv[:len(nv):len(nv)]
+}
+
+// payloads returns the one payload p as a slice, in s when s is set.
+func (s *Scratch) payloads(p Payload) []Payload {
+	if s == nil {
+		return []Payload{p}
+	}
+	s.payload[0] = p
+	return s.payload[:]
 }

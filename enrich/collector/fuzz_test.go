@@ -3,7 +3,9 @@ package collector_test
 import (
 	"bytes"
 	"encoding/base64"
+	"fmt"
 	"io"
+	"reflect"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -19,6 +21,17 @@ import (
 func checkOutcome(t *testing.T, f collector.Format, data []byte, mayDiscard func([]byte) bool) {
 	t.Helper()
 	ps, err := f.Parse(data)
+	if sp, ok := f.(collector.ScratchParser); ok {
+		// Twice through one Scratch (the second call reuses its memory):
+		// what Parse returns, every time.
+		var s collector.Scratch
+		for range 2 {
+			sps, serr := sp.ParseScratch(data, &s)
+			if !reflect.DeepEqual(sps, ps) || fmt.Sprint(serr) != fmt.Sprint(err) {
+				t.Fatalf("ParseScratch:\n got %+v, %v\nwant %+v, %v", sps, serr, ps, err)
+			}
+		}
+	}
 	bad := f.BadLine(data)
 	if !utf8.ValidString(bad) {
 		t.Fatalf("BadLine not UTF-8: %q", bad)
