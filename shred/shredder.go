@@ -356,6 +356,11 @@ func (s *Shredder) extract(ctx context.Context, raw, label string, kind EntityKi
 	if kind != UnstructEvent {
 		items = data.Elems
 	}
+	if out.Entities == nil {
+		// room for this field's entities and a few more (the next field's,
+		// the duplicate context) without regrowing
+		out.Entities = make([]Entity, 0, len(items)+3)
+	}
 	for i := range items {
 		ent, problem := entityOf(&items[i], kind)
 		if problem != "" {
@@ -431,10 +436,21 @@ func (s *Shredder) checkWrapper(ctx context.Context, key event.SchemaKey, data *
 	if err != nil {
 		return s.lookupProblem(key, err)
 	}
-	if err := sch.ValidateValue(toAny(data)); err != nil {
+	if err := validateTree(sch, data); err != nil {
 		return err.Error(), nil
 	}
 	return "", nil
+}
+
+// validateTree validates a parsed value against sch: on its source text by
+// iglu's fast path when that decides "valid" (no decoding at all), else
+// through the full validator on the tree (same verdict and message as
+// before: the fast path never decides "invalid").
+func validateTree(sch *iglu.Schema, v *jsonx.Value) error {
+	if v.Raw != "" && sch.QuickValid(v.Raw) {
+		return nil
+	}
+	return sch.ValidateValue(toAny(v))
 }
 
 // entityOf reads one self-describing entity.
@@ -481,7 +497,7 @@ func (s *Shredder) validate(ctx context.Context, ent *Entity) (string, error) {
 		}
 		return s.lookupProblem(ent.Key, err)
 	}
-	if err := sch.ValidateValue(toAny(&ent.data)); err != nil {
+	if err := validateTree(sch, &ent.data); err != nil {
 		return err.Error(), nil
 	}
 	if !s.cfg.Typed {

@@ -53,6 +53,9 @@ type Value struct {
 	Elems []Value
 	// Keys are an Object's member names, parallel to Elems.
 	Keys []string
+	// Raw is the source text of a parsed Array or Object (sharing memory
+	// with the parsed string); "" for scalars and for values built in code.
+	Raw string
 }
 
 // Get returns the member named key of an Object, or nil.
@@ -119,6 +122,47 @@ type parser struct {
 	keys []string
 	// high-water marks of the stacks, for clearing them after a parse
 	hwv, hwk int
+	// slabs the closed containers' members are copied into: one allocation
+	// serves many containers (of this and later parses). Handed-out parts
+	// are never written again, so returned values stay valid.
+	vslab []Value
+	kslab []string
+}
+
+// Slab sizes: members per allocation.
+const (
+	valSlab = 256
+	keySlab = 256
+)
+
+// copyVals returns a copy of vs carved from the value slab.
+func (p *parser) copyVals(vs []Value) []Value {
+	n := len(vs)
+	if n > valSlab/4 {
+		return append([]Value(nil), vs...)
+	}
+	if len(p.vslab) < n {
+		p.vslab = make([]Value, valSlab)
+	}
+	out := p.vslab[:n:n]
+	p.vslab = p.vslab[n:]
+	copy(out, vs)
+	return out
+}
+
+// copyKeys returns a copy of ks carved from the key slab.
+func (p *parser) copyKeys(ks []string) []string {
+	n := len(ks)
+	if n > keySlab/4 {
+		return append([]string(nil), ks...)
+	}
+	if len(p.kslab) < n {
+		p.kslab = make([]string, keySlab)
+	}
+	out := p.kslab[:n:n]
+	p.kslab = p.kslab[n:]
+	copy(out, ks)
+	return out
 }
 
 // Parse parses s as exactly one JSON value surrounded by optional whitespace.
@@ -137,9 +181,10 @@ type Parser struct {
 }
 
 // Parse is Parse reusing the Parser's scratch memory. The returned Value
-// does not share memory with the Parser.
+// shares no memory that the Parser writes again: the members of its
+// containers come from slabs that later parses only carve further.
 func (ps *Parser) Parse(s string) (Value, error) {
-	ps.p = parser{s: s, vals: ps.p.vals[:0], keys: ps.p.keys[:0]}
+	ps.p = parser{s: s, vals: ps.p.vals[:0], keys: ps.p.keys[:0], vslab: ps.p.vslab, kslab: ps.p.kslab}
 	v, err := ps.p.parse()
 	clear(ps.p.vals[:ps.p.hwv]) // drop references into s and old values
 	clear(ps.p.keys[:ps.p.hwk])
@@ -471,7 +516,7 @@ func (p *parser) array() (Value, bool) {
 	p.skipWS()
 	if p.i < len(p.s) && p.s[p.i] == ']' {
 		p.i++
-		return Value{Kind: Array, Elems: []Value{}}, true
+		return Value{Kind: Array, Elems: []Value{}, Raw: p.s[open:p.i]}, true
 	}
 	for {
 		p.skipWS()
@@ -492,7 +537,7 @@ func (p *parser) array() (Value, bool) {
 			p.i++
 		case ']':
 			p.i++
-			return Value{Kind: Array, Elems: append([]Value(nil), p.vals[base:]...)}, true
+			return Value{Kind: Array, Elems: p.copyVals(p.vals[base:]), Raw: p.s[open:p.i]}, true
 		default:
 			return Value{}, p.unexpected(p.i, "was expecting comma to separate ARRAY entries")
 		}
@@ -522,7 +567,7 @@ func (p *parser) object() (Value, bool) {
 	p.skipWS()
 	if p.i < len(p.s) && p.s[p.i] == '}' {
 		p.i++
-		return Value{Kind: Object, Keys: []string{}, Elems: []Value{}}, true
+		return Value{Kind: Object, Keys: []string{}, Elems: []Value{}, Raw: p.s[open:p.i]}, true
 	}
 	for {
 		p.skipWS()
@@ -582,7 +627,7 @@ func (p *parser) object() (Value, bool) {
 			p.i++
 		case '}':
 			p.i++
-			return Value{Kind: Object, Keys: append([]string(nil), p.keys[kbase:]...), Elems: append([]Value(nil), p.vals[base:]...)}, true
+			return Value{Kind: Object, Keys: p.copyKeys(p.keys[kbase:]), Elems: p.copyVals(p.vals[base:]), Raw: p.s[open:p.i]}, true
 		default:
 			return Value{}, p.unexpected(p.i, "was expecting comma to separate OBJECT entries")
 		}
