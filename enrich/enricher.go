@@ -163,7 +163,7 @@ func (en *Enricher) Enrich(ctx context.Context, raw *adapter.RawEvent) (*event.E
 // (RecordEventID), so that re-runs write the same ids.
 func (en *Enricher) EnrichWithID(ctx context.Context, raw *adapter.RawEvent, id string) (*event.Event, []string) {
 	e := &event.Event{}
-	if msgs := en.enrichInto(ctx, raw, &idSource{id: id}, e); msgs != nil {
+	if msgs := en.enrichInto(ctx, raw, &idSource{id: id}, e, new(scratch)); msgs != nil {
 		return nil, msgs
 	}
 	return e, nil
@@ -171,7 +171,9 @@ func (en *Enricher) EnrichWithID(ctx context.Context, raw *adapter.RawEvent, id 
 
 // enrichInto is EnrichWithID filling e, which must be empty (the zero
 // Event). It returns the failure messages, nil when e is a good event.
-func (en *Enricher) enrichInto(ctx context.Context, raw *adapter.RawEvent, ids *idSource, e *event.Event) []string {
+//
+// sc is working memory reused across calls (one goroutine at a time).
+func (en *Enricher) enrichInto(ctx context.Context, raw *adapter.RawEvent, ids *idSource, e *event.Event, sc *scratch) []string {
 	if raw == nil {
 		return []string{"no raw event"}
 	}
@@ -243,7 +245,7 @@ func (en *Enricher) enrichInto(ctx context.Context, raw *adapter.RawEvent, ids *
 		pageSrc = raw.Context.RefererURI
 	}
 	if pageSrc != "" {
-		u, ok, m := stringToURI(pageSrc)
+		u, ok, m := stringToURIInto(&sc.page, pageSrc)
 		switch {
 		case m != "":
 			msgs.add(slotPageURI, m)
@@ -301,7 +303,7 @@ func (en *Enricher) enrichInto(ctx context.Context, raw *adapter.RawEvent, ids *
 
 	// Referer URL.
 	if refr := e.Fields[event.PageReferrer]; refr != "" {
-		u, ok, m := stringToURI(refr)
+		u, ok, m := stringToURIInto(&sc.refr, refr)
 		switch {
 		case m != "":
 			msgs.add(slotRefererURI, m)
@@ -309,8 +311,8 @@ func (en *Enricher) enrichInto(ctx context.Context, raw *adapter.RawEvent, ids *
 			e.Fields[event.RefrURLScheme], e.Fields[event.RefrURLHost], e.Fields[event.RefrURLPort],
 				e.Fields[event.RefrURLPath], e.Fields[event.RefrURLQuery], e.Fields[event.RefrURLFragment] = explode(u)
 			if impl := reg.RefererParser.Impl; impl != nil {
-				c := u.components()
-				if medium, source, term, ok := impl.ParseReferer(&c, e.Fields[event.PageURLHost]); ok {
+				sc.refrURI = u.components()
+				if medium, source, term, ok := impl.ParseReferer(&sc.refrURI, e.Fields[event.PageURLHost]); ok {
 					e.Fields[event.RefrMedium], e.Fields[event.RefrSource], e.Fields[event.RefrTerm] = medium, source, term
 				}
 			}
@@ -327,7 +329,10 @@ func (en *Enricher) enrichInto(ctx context.Context, raw *adapter.RawEvent, ids *
 			if cs == charsetUnknown {
 				cs = charsetUTF8
 			}
-			q := parseQuerystring(pageURI.query, cs)
+			q := appendQuerystring(sc.query[:0], pageURI.query, cs)
+			if q != nil {
+				sc.query = q
+			}
 			if campaign != nil {
 				msgs.addErr(slotCampaign, campaign.Attribute(q, e))
 			}
@@ -385,8 +390,8 @@ func (en *Enricher) enrichInto(ctx context.Context, raw *adapter.RawEvent, ids *
 	}
 
 	// Derived contexts prepared by the built-in enrichments, in R108's order.
-	var prepared []json.RawMessage
-	for _, c := range []json.RawMessage{uaCtx, weatherCtx, iabCtx} {
+	prepared := sc.prepared[:0]
+	for _, c := range [...]json.RawMessage{uaCtx, weatherCtx, iabCtx} {
 		if c != nil {
 			prepared = append(prepared, c)
 		}
@@ -426,14 +431,31 @@ func (en *Enricher) enrichInto(ctx context.Context, raw *adapter.RawEvent, ids *
 		}
 	}
 	if n := len(apiCtxs) + len(sqlCtxs) + len(prepared); n > 0 {
-		all := make([]json.RawMessage, 0, n)
-		all = append(append(append(all, apiCtxs...), sqlCtxs...), prepared...)
-		if s, m := formatDerivedContexts(all); m != "" {
+		all := prepared
+		if len(apiCtxs)+len(sqlCtxs) > 0 {
+			all = make([]json.RawMessage, 0, n)
+			all = append(append(append(all, apiCtxs...), sqlCtxs...), prepared...)
+		}
+		if len(all) == 1 && len(uaCtx) > 0 && &all[0][0] == &uaCtx[0] {
+			// The ua-parser context alone, the common case: its bytes are
+			// the enrichment's cached (immutable) ones, so the same bytes
+			// always format to the same string.
+			if s, m := sc.derivedUA(uaCtx); m != "" {
+				msgs.add(slotFields, m)
+			} else {
+				e.Fields[event.DerivedContexts] = s
+			}
+		} else if s, m := formatDerivedContexts(all); m != "" {
 			msgs.add(slotFields, m)
 		} else {
 			e.Fields[event.DerivedContexts] = s
 		}
 	}
+
+	clear(prepared)
+	sc.prepared = prepared[:0]
+	clear(sc.query)
+	sc.refrURI = enrichment.URI{}
 
 	if impl := reg.PII.Impl; impl != nil {
 		impl.Pseudonymize(e)

@@ -3,6 +3,7 @@ package enrich
 import (
 	"context"
 	"crypto/sha1"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/furrowdata/furrow/enrich/adapter"
 	"github.com/furrowdata/furrow/enrich/collector"
+	"github.com/furrowdata/furrow/enrich/enrichment"
 	"github.com/furrowdata/furrow/event"
 )
 
@@ -105,7 +107,42 @@ type Result struct {
 
 // scratch is the reusable working memory of one Result.
 type scratch struct {
-	payloads collector.Scratch
+	payloads   collector.Scratch
+	page, refr uriParser
+	refrURI    enrichment.URI
+	query      enrichment.Query
+	prepared   []json.RawMessage
+	// uaDerived memoizes derived_contexts made of one ua-parser context,
+	// by the address and length of the context's bytes: UAParserContext
+	// returns bytes it never modifies (shared with its cache), and the key
+	// keeps them from being freed and reused.
+	uaDerived map[bytesKey]string
+}
+
+type bytesKey struct {
+	p *byte
+	n int
+}
+
+// maxUADerived bounds scratch.uaDerived (it starts over when full).
+const maxUADerived = 512
+
+// derivedUA is formatDerivedContexts([]json.RawMessage{c}) for a
+// ua-parser context c, memoized.
+func (sc *scratch) derivedUA(c json.RawMessage) (string, string) {
+	k := bytesKey{&c[0], len(c)}
+	if s, ok := sc.uaDerived[k]; ok {
+		return s, ""
+	}
+	s, m := formatDerivedContexts([]json.RawMessage{c})
+	if m != "" {
+		return s, m
+	}
+	if sc.uaDerived == nil || len(sc.uaDerived) >= maxUADerived {
+		sc.uaDerived = make(map[bytesKey]string)
+	}
+	sc.uaDerived[k] = s
+	return s, ""
 }
 
 func (r *Result) scratchSpace() *scratch {
@@ -225,7 +262,7 @@ func (p *Processor) process(ctx context.Context, data []byte, ids idSource, res 
 				n++
 			}
 			ev := res.newEvent()
-			if msgs := p.cfg.Enricher.enrichInto(ctx, &raws[j], &ids, ev); msgs != nil {
+			if msgs := p.cfg.Enricher.enrichInto(ctx, &raws[j], &ids, ev, sc); msgs != nil {
 				res.discard(ev)
 				res.Bad = append(res.Bad, event.NewBadRow(lineOf(), p.failure, msgs...))
 				continue

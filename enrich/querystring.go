@@ -13,10 +13,15 @@ import (
 // names and values form-decoded ('+' is a space, malformed escapes kept),
 // empty names dropped, surrounding whitespace trimmed.
 func parseQuerystring(raw string, cs javaCharset) enrichment.Query {
+	return appendQuerystring(nil, raw, cs)
+}
+
+// appendQuerystring is parseQuerystring appending to q; nil when there is
+// no parameter (whatever q was).
+func appendQuerystring(q enrichment.Query, raw string, cs javaCharset) enrichment.Query {
 	if raw == "" {
 		return nil
 	}
-	var q enrichment.Query
 	for len(raw) > 0 {
 		end := strings.IndexAny(raw, "&;")
 		tok := raw
@@ -37,6 +42,9 @@ func parseQuerystring(raw string, cs javaCharset) enrichment.Query {
 			p.Null = true
 		}
 		q = append(q, p)
+	}
+	if len(q) == 0 {
+		return nil
 	}
 	return q
 }

@@ -562,8 +562,15 @@ func (u *uriParser) parseHostname(start, n int) int {
 }
 
 // parseJavaURI parses s as new java.net.URI(s) did.
-func parseJavaURI(s string) (*uriParser, *uriError) {
-	u := &uriParser{s: s, port: -1}
+func parseJavaURI(s string) (*uriParser, *uriError) { return parseJavaURIInto(nil, s) }
+
+// parseJavaURIInto is parseJavaURI filling dst (nil: a new uriParser).
+func parseJavaURIInto(dst *uriParser, s string) (*uriParser, *uriError) {
+	u := dst
+	if u == nil {
+		u = new(uriParser)
+	}
+	*u = uriParser{s: s, port: -1}
 	u.parse()
 	if u.err != nil {
 		return nil, u.err
@@ -588,16 +595,23 @@ func (u *uriParser) components() enrichment.URI {
 // string is parsed by java.net.URI and, when that fails, repaired through
 // the net-a-porter scala-uri parser and parsed again. ok is false for a
 // null (empty) input.
-func stringToURI(s string) (u *uriParser, ok bool, msg string) {
+func stringToURI(s string) (u *uriParser, ok bool, msg string) { return stringToURIInto(nil, s) }
+
+// stringToURIInto is stringToURI with the result in dst (nil: a new
+// uriParser).
+func stringToURIInto(dst *uriParser, s string) (u *uriParser, ok bool, msg string) {
 	if s == "" {
 		return nil, false, ""
 	}
-	return stringToURIOnce(s, false)
+	return stringToURIOnce(dst, s, false)
 }
 
-func stringToURIOnce(s string, netaporterDone bool) (*uriParser, bool, string) {
-	r := strings.ReplaceAll(s, " ", "%20")
-	u, err := parseJavaURI(r)
+func stringToURIOnce(dst *uriParser, s string, netaporterDone bool) (*uriParser, bool, string) {
+	r := s
+	if strings.IndexByte(s, ' ') >= 0 {
+		r = strings.ReplaceAll(s, " ", "%20")
+	}
+	u, err := parseJavaURIInto(dst, r)
 	if err == nil {
 		return u, true, ""
 	}
@@ -608,7 +622,7 @@ func stringToURIOnce(s string, netaporterDone bool) (*uriParser, bool, string) {
 	if !ok {
 		return nil, false, "Provided URI string [" + s + "] could not be parsed by Netaporter: [" + err.Message() + "]"
 	}
-	return stringToURIOnce(fixed, true)
+	return stringToURIOnce(dst, fixed, true)
 }
 
 // explode is ConversionUtils.explodeUri: scheme, host, port (80, or 443 for
