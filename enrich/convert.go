@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/furrowdata/furrow/event"
+	"github.com/furrowdata/furrow/internal/javautil"
 )
 
 // This file reproduces the value conversions of R108's ConversionUtils,
@@ -542,17 +543,8 @@ func parseHexSigned(h string) (int, bool) {
 	return v, true
 }
 
-func hexVal(c byte) int {
-	switch {
-	case c >= '0' && c <= '9':
-		return int(c - '0')
-	case c >= 'a' && c <= 'f':
-		return int(c-'a') + 10
-	case c >= 'A' && c <= 'F':
-		return int(c-'A') + 10
-	}
-	return -1
-}
+// hexVal is javautil.HexVal (jsonfmt.go reads \u escapes with it).
+func hexVal(c byte) int { return javautil.HexVal(c) }
 
 // decodeBytes turns bytes into a string with the charset, malformed input
 // replaced by U+FFFD as Java's decoders did.
@@ -575,110 +567,10 @@ func decodeBytes(b []byte, cs javaCharset) string {
 		}
 		return sb.String()
 	}
-	return javaUTF8(b)
-}
-
-// javaUTF8 decodes UTF-8 the way new String(bytes, UTF_8) did: each
-// malformed sequence (an invalid lead byte, or a lead byte with the valid
-// continuation bytes that follow it) becomes one U+FFFD.
-func javaUTF8(b []byte) string {
-	if utf8.Valid(b) {
-		return string(b)
-	}
-	var sb strings.Builder
-	for i := 0; i < len(b); {
-		r, size := utf8.DecodeRune(b[i:])
-		if r != utf8.RuneError || size > 1 {
-			sb.WriteRune(r)
-			i += size
-			continue
-		}
-		sb.WriteRune(utf8.RuneError)
-		i += malformedLen(b[i:])
-	}
-	return sb.String()
-}
-
-// malformedLen is how many bytes Java's UTF-8 decoder consumed for one
-// malformed sequence starting at b[0].
-func malformedLen(b []byte) int {
-	c := b[0]
-	var need int
-	lo, hi := byte(0x80), byte(0xBF)
-	switch {
-	case c >= 0xC2 && c <= 0xDF:
-		need = 1
-	case c >= 0xE0 && c <= 0xEF:
-		need = 2
-		if c == 0xE0 {
-			lo = 0xA0
-		} else if c == 0xED {
-			hi = 0x9F
-		}
-	case c >= 0xF0 && c <= 0xF4:
-		need = 3
-		if c == 0xF0 {
-			lo = 0x90
-		} else if c == 0xF4 {
-			hi = 0x8F
-		}
-	default:
-		return 1
-	}
-	n := 1
-	for k := 0; k < need && n < len(b); k++ {
-		x := b[n]
-		if k == 0 {
-			if x < lo || x > hi {
-				break
-			}
-		} else if x < 0x80 || x > 0xBF {
-			break
-		}
-		n++
-	}
-	return n
+	return javautil.UTF8(b)
 }
 
 // decodeBase64URL is ConversionUtils.decodeBase64Url: commons-codec's
 // lenient decoder (both alphabets, padding optional, other characters
 // ignored, decoding stops at the first '='), the bytes read as UTF-8.
-func decodeBase64URL(s string) string {
-	out := make([]byte, 0, len(s)*3/4+2)
-	var acc uint32
-	n := 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		var v byte
-		switch {
-		case c >= 'A' && c <= 'Z':
-			v = c - 'A'
-		case c >= 'a' && c <= 'z':
-			v = c - 'a' + 26
-		case c >= '0' && c <= '9':
-			v = c - '0' + 52
-		case c == '+' || c == '-':
-			v = 62
-		case c == '/' || c == '_':
-			v = 63
-		case c == '=':
-			i = len(s)
-			continue
-		default:
-			continue
-		}
-		acc = acc<<6 | uint32(v)
-		n++
-		if n == 4 {
-			out = append(out, byte(acc>>16), byte(acc>>8), byte(acc))
-			acc, n = 0, 0
-		}
-	}
-	switch n {
-	case 2:
-		out = append(out, byte(acc>>4))
-	case 3:
-		out = append(out, byte(acc>>10), byte(acc>>2))
-	}
-	return javaUTF8(out)
-}
+func decodeBase64URL(s string) string { return javautil.DecodeBase64(s) }

@@ -168,43 +168,12 @@ func TestDecodeString(t *testing.T) {
 	}
 }
 
-func TestDecodeBase64URL(t *testing.T) {
-	for in, want := range map[string]string{
-		"am9obitzbWl0aA":   "john+smith",
-		"am9obitzbWl0aA==": "john+smith",
-		"eyJhIjoxfQ":       `{"a":1}`,
-		"eyJhIjoxfQ==":     `{"a":1}`,
-		"e yJ\nhIjoxfQ":    `{"a":1}`,  // other characters are skipped
-		"P_8-":             "?\uFFFD>", // URL-safe alphabet
-		"P/8+":             "?\uFFFD>", // standard alphabet too
-		"YQ=garbage":       "a",        // decoding stops at '='
-		"":                 "",
-	} {
-		if got := decodeBase64URL(in); got != want {
-			t.Errorf("decodeBase64URL(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 func TestToTsvSafe(t *testing.T) {
 	runConv(t, "toTsvSafe", toTsvSafe, "page", []convCase{
 		{"Psychic Bazaar\tShop", "Psychic Bazaar    Shop", ""},
 		{"a\x01b\x7fc\r\n", "abc", ""},
 		{"\n", "", ""},
 	})
-}
-
-func TestJavaUTF8(t *testing.T) {
-	for in, want := range map[string]string{
-		"\xe2\x82A":           "\uFFFDA", // a truncated sequence is one replacement
-		"\xffA":               "\uFFFDA",
-		"\xed\xa0\x80":        "\uFFFD\uFFFD\uFFFD", // a surrogate's bytes, each malformed
-		"ok \xf0\x9f\x98\x80": "ok 😀",
-	} {
-		if got := javaUTF8([]byte(in)); got != want {
-			t.Errorf("javaUTF8(%q) = %q, want %q", in, got, want)
-		}
-	}
 }
 
 // TestTransformLookup checks the transform table (every parameter found,

@@ -3,6 +3,8 @@ package enrich
 import (
 	"strconv"
 	"strings"
+
+	"github.com/furrowdata/furrow/internal/javautil"
 )
 
 // netaporterReencode reproduces what R108's fallback did with a URL that
@@ -198,7 +200,7 @@ func netaporterDecode(s string) (string, bool) {
 		bytes = append(bytes, byte(v))
 		bytes = append(bytes, seg[2:]...)
 	}
-	return parts[0] + javaUTF8(bytes), true
+	return parts[0] + javautil.UTF8(bytes), true
 }
 
 // Characters scala-uri 0.4 percent-encoded, besides every non-ASCII one.

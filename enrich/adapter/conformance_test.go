@@ -16,6 +16,7 @@ import (
 	"github.com/furrowdata/furrow/event"
 	"github.com/furrowdata/furrow/iglu"
 	"github.com/furrowdata/furrow/iglu/iglutest"
+	"github.com/furrowdata/furrow/internal/javautil"
 )
 
 // The peer's own fixtures (Spark Enrich R108 specs) for the payloads these
@@ -152,11 +153,11 @@ func checkRow(t *testing.T, i int, row []*string, ev RawEvent, pii []piiRule) {
 	case p["ue_pr"] != "":
 		ue = reformat(t, p["ue_pr"])
 	case p["ue_px"] != "":
-		ue = reformat(t, base64URLDecode(p["ue_px"]))
+		ue = reformat(t, javautil.DecodeBase64(p["ue_px"]))
 	}
 	check(58, "unstruct_event", pseudonymize(t, ue, pii))
 	if cx := p["cx"]; cx != "" {
-		check(52, "contexts", reformat(t, base64URLDecode(cx)))
+		check(52, "contexts", reformat(t, javautil.DecodeBase64(cx)))
 	}
 	nuid := p["nuid"]
 	if p["tnuid"] != "" {
@@ -259,7 +260,7 @@ func fixturePayload(t *testing.T, format, line string) (*collector.Payload, bool
 		p.ContentType = ct
 	}
 	if len(f) > 16 && f[16] != "-" {
-		p.Body = base64URLDecode(f[16])
+		p.Body = javautil.DecodeBase64(f[16])
 	}
 	return p, true
 }

@@ -6,87 +6,16 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/furrowdata/furrow/internal/javautil"
 )
 
 // This file re-creates the few JVM library behaviours the R108 adapters
-// leaned on: how Java decoded UTF-8 with replacement, java.net.URLDecoder,
+// leaned on beyond those in internal/javautil (Java's UTF-8 decoding with
+// replacement, commons-codec's lenient Base64 decoding): java.net.URLDecoder,
 // Apache HttpClient's URLEncodedUtils.parse (incl. the java.net.URI check it
-// ran through first), commons-codec's lenient Base64, and the number parsers
-// (Integer.parseInt, Long.parseLong, Double.parseDouble).
-
-// javaUTF8 replaces invalid UTF-8 in s the way Java 8's UTF-8 decoder did
-// with CodingErrorAction.REPLACE (one U+FFFD per malformed sequence as Java
-// measured it; an incomplete sequence at the end becomes one U+FFFD).
-func javaUTF8(s string) string {
-	if utf8.ValidString(s) {
-		return s
-	}
-	var b strings.Builder
-	b.Grow(len(s) + 8)
-	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r != utf8.RuneError || size > 1 {
-			b.WriteString(s[i : i+size])
-			i += size
-			continue
-		}
-		b.WriteRune(utf8.RuneError)
-		i += javaMalformedLen(s[i:])
-	}
-	return b.String()
-}
-
-func isCont(c byte) bool { return c&0xC0 == 0x80 }
-
-// javaMalformedLen is how many bytes Java 8's decoder consumed for the
-// malformed sequence at the start of s.
-func javaMalformedLen(s string) int {
-	b1 := s[0]
-	switch {
-	case b1 >= 0xC2 && b1 <= 0xDF:
-		return 1
-	case b1 >= 0xE0 && b1 <= 0xEF:
-		if len(s) < 3 {
-			return len(s)
-		}
-		b2 := s[1]
-		if (b1 == 0xE0 && b2&0xE0 == 0x80) || !isCont(b2) {
-			return 1
-		}
-		if !isCont(s[2]) {
-			return 2
-		}
-		return 3 // a surrogate code point
-	case b1 >= 0xF0 && b1 <= 0xF7:
-		if len(s) < 4 {
-			return len(s)
-		}
-		b2 := s[1]
-		if b1 > 0xF4 || (b1 == 0xF0 && (b2 < 0x90 || b2 > 0xBF)) || (b1 == 0xF4 && b2&0xF0 != 0x80) || !isCont(b2) {
-			return 1
-		}
-		if !isCont(s[2]) {
-			return 2
-		}
-		if !isCont(s[3]) {
-			return 3
-		}
-		return 4
-	}
-	return 1
-}
-
-func hexVal(c byte) int {
-	switch {
-	case c >= '0' && c <= '9':
-		return int(c - '0')
-	case c >= 'a' && c <= 'f':
-		return int(c-'a') + 10
-	case c >= 'A' && c <= 'F':
-		return int(c-'A') + 10
-	}
-	return -1
-}
+// ran through first), commons-codec's URL-safe Base64 encoding, and the
+// number parsers (Integer.parseInt, Long.parseLong, Double.parseDouble).
 
 // urlDecode is java.net.URLDecoder.decode(s, "UTF-8"): '+' becomes a space,
 // runs of %XX escapes are decoded as UTF-8 bytes (malformed bytes replaced),
@@ -118,7 +47,7 @@ func urlDecode(s string) (string, error) {
 			if i < n && rs[i] == '%' {
 				return "", errors.New("URLDecoder: Incomplete trailing escape (%) pattern")
 			}
-			b.WriteString(javaUTF8(string(buf)))
+			b.WriteString(javautil.UTF8(buf))
 		default:
 			b.WriteRune(c)
 			i++
@@ -134,7 +63,7 @@ func javaParseHexByte(h1, h2 rune) (byte, error) {
 		if r >= 0x80 {
 			return -1
 		}
-		return hexVal(byte(r))
+		return javautil.HexVal(byte(r))
 	}
 	switch {
 	case h1 == '-' && hv(h2) >= 0:
@@ -166,10 +95,10 @@ func formDecode(s string) string {
 			u, l := rs[i+1], rs[i+2]
 			uv, lv := -1, -1
 			if u < 0x80 {
-				uv = hexVal(byte(u))
+				uv = javautil.HexVal(byte(u))
 			}
 			if l < 0x80 {
-				lv = hexVal(byte(l))
+				lv = javautil.HexVal(byte(l))
 			}
 			if uv >= 0 && lv >= 0 {
 				buf = append(buf, byte(uv<<4|lv))
@@ -185,7 +114,7 @@ func formDecode(s string) string {
 			i++
 		}
 	}
-	return javaUTF8(string(buf))
+	return javautil.UTF8(buf)
 }
 
 func isASCII(s string) bool {
@@ -219,7 +148,7 @@ func uriQueryError(s string) (query string, msg string) {
 		bad := false
 		switch {
 		case c == '%':
-			if i+2 >= len(s) || hexVal(s[i+1]) < 0 || hexVal(s[i+2]) < 0 {
+			if i+2 >= len(s) || javautil.HexVal(s[i+1]) < 0 || javautil.HexVal(s[i+2]) < 0 {
 				return "", "Malformed escape pair at index " + strconv.Itoa(offset+idx) + ": " + prefix + s
 			}
 		case c == '#':
@@ -422,51 +351,6 @@ func javaParseDouble(s string) (float64, bool) {
 	return f, true
 }
 
-// base64URLDecode is commons-codec's lenient Base64 decoding as
-// ConversionUtils.decodeBase64Url used it: both alphabets are accepted,
-// characters outside them are skipped, '=' ends the input, and incomplete
-// trailing bits are dropped. The bytes are decoded as UTF-8 with
-// replacement.
-func base64URLDecode(s string) string {
-	out := make([]byte, 0, len(s)*3/4+2)
-	var acc uint32
-	n := 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		var v int
-		switch {
-		case c >= 'A' && c <= 'Z':
-			v = int(c - 'A')
-		case c >= 'a' && c <= 'z':
-			v = int(c-'a') + 26
-		case c >= '0' && c <= '9':
-			v = int(c-'0') + 52
-		case c == '+' || c == '-':
-			v = 62
-		case c == '/' || c == '_':
-			v = 63
-		case c == '=':
-			i = len(s)
-			continue
-		default:
-			continue
-		}
-		acc = acc<<6 | uint32(v)
-		n++
-		if n == 4 {
-			out = append(out, byte(acc>>16), byte(acc>>8), byte(acc))
-			acc, n = 0, 0
-		}
-	}
-	switch n {
-	case 2:
-		out = append(out, byte(acc>>4))
-	case 3:
-		out = append(out, byte(acc>>10), byte(acc>>2))
-	}
-	return javaUTF8(string(out))
-}
-
 const b64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 
 // base64URLEncode is commons-codec's encodeBase64URLSafeString: the URL-safe
@@ -504,7 +388,7 @@ func singleEncodePcts(s string) string {
 	var b strings.Builder
 	b.Grow(len(s))
 	for i := 0; i < len(s); {
-		if i+5 <= len(s) && s[i] == '%' && s[i+1] == '2' && s[i+2] == '5' && hexVal(s[i+3]) >= 0 && hexVal(s[i+4]) >= 0 {
+		if i+5 <= len(s) && s[i] == '%' && s[i+1] == '2' && s[i+2] == '5' && javautil.HexVal(s[i+3]) >= 0 && javautil.HexVal(s[i+4]) >= 0 {
 			b.WriteByte('%')
 			b.WriteByte(s[i+3])
 			b.WriteByte(s[i+4])

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/furrowdata/furrow/internal/javautil"
 )
 
 // This file holds the JSON model the adapters build their unstruct_event
@@ -254,7 +256,7 @@ const hexUpper = "0123456789ABCDEF"
 // replaced the way a Java UTF-8 decoder would.
 func appendJSONString(dst []byte, s string) []byte {
 	if !utf8.ValidString(s) {
-		s = javaUTF8(s)
+		s = javautil.UTF8String(s)
 	}
 	dst = append(dst, '"')
 	start := 0
@@ -391,7 +393,7 @@ func (p *jsonParser) newValue(kind jkind) *jvalue {
 // turned bytes into a String.
 func parseJSON(src string, dups dupMode) (*jvalue, error) {
 	if !utf8.ValidString(src) {
-		src = javaUTF8(src)
+		src = javautil.UTF8String(src)
 	}
 	p := &jsonParser{src: src, dups: dups}
 	p.skipSpace()

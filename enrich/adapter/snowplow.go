@@ -7,6 +7,7 @@ import (
 
 	"github.com/furrowdata/furrow/enrich/collector"
 	"github.com/furrowdata/furrow/event"
+	"github.com/furrowdata/furrow/internal/javautil"
 )
 
 // The Snowplow tracker protocol: Tp1Adapter, Tp2Adapter and RedirectAdapter.
@@ -89,7 +90,7 @@ func isTp2ContentType(ct string) bool {
 // against that schema; each element of its data becomes the list of its
 // string members.
 func (r *Registry) payloadData(ctx context.Context, body string) ([][]nameValue, []string) {
-	body = javaUTF8(body)
+	body = javautil.UTF8String(body)
 	sd, data, msg := decodePayloadData(body)
 	if msg != "" {
 		return nil, []string{msg}
@@ -104,7 +105,7 @@ func (r *Registry) payloadData(ctx context.Context, body string) ([][]nameValue,
 // no schema: JSON syntax, the self-describing envelope and the schema
 // criterion. It returns the envelope (for validation) and the data value.
 func decodePayloadData(body string) (event.SelfDescribing, *jvalue, string) {
-	body = javaUTF8(body)
+	body = javautil.UTF8String(body)
 	v, err := parseJSON(body, dupLast)
 	if err != nil {
 		return event.SelfDescribing{}, nil, "Field [Body]: invalid JSON [" + body + "] with parsing error: " + err.Error()
@@ -216,7 +217,7 @@ func redirectToRawEvents(p *collector.Payload) ([]RawEvent, []string) {
 		co, hasCo := params["co"]
 		switch {
 		case hasCx:
-			decoded := base64URLDecode(cx)
+			decoded := javautil.DecodeBase64(cx)
 			merged, msg := addToContexts(redirect, decoded)
 			if msg != "" {
 				return fail(msg)

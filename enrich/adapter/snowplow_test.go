@@ -12,6 +12,7 @@ import (
 	"github.com/furrowdata/furrow/enrich/collector"
 	"github.com/furrowdata/furrow/iglu"
 	"github.com/furrowdata/furrow/iglu/iglutest"
+	"github.com/furrowdata/furrow/internal/javautil"
 )
 
 var (
@@ -285,7 +286,7 @@ func TestRedirect(t *testing.T) {
 	// Existing cx (Base64): decoded, merged, re-encoded URL-safe without padding.
 	evs = mustEvents(t, r, payload(vendorRedirect, "tp2", qs("u", target, "e", "pv", "cx", base64URLEncode(existing)+"=="), "", ""))
 	assertParams(t, evs[0].Parameters, map[string]string{"e": "pv", "tv": "r-tp2", "p": "web", "cx": base64URLEncode(merged)})
-	if got := base64URLDecode(evs[0].Parameters["cx"]); got != merged {
+	if got := javautil.DecodeBase64(evs[0].Parameters["cx"]); got != merged {
 		t.Errorf("cx does not decode to the merged contexts: %s", got)
 	}
 

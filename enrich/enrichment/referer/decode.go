@@ -4,7 +4,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf16"
-	"unicode/utf8"
+
+	"github.com/furrowdata/furrow/internal/javautil"
 )
 
 // decodePath is java.net.URI's getPath decoding of a raw path: each run of
@@ -16,7 +17,7 @@ func decodePath(raw string) string {
 		return raw
 	}
 	var sb strings.Builder
-	var bytes []byte
+	var bytes, text []byte
 	brackets := false
 	for i := 0; i < len(raw); {
 		c := raw[i]
@@ -25,80 +26,20 @@ func decodePath(raw string) string {
 		} else if brackets && c == ']' {
 			brackets = false
 		}
-		if c != '%' || brackets || i+2 >= len(raw) || hexVal(raw[i+1]) < 0 || hexVal(raw[i+2]) < 0 {
+		if c != '%' || brackets || i+2 >= len(raw) || javautil.HexVal(raw[i+1]) < 0 || javautil.HexVal(raw[i+2]) < 0 {
 			sb.WriteByte(c)
 			i++
 			continue
 		}
 		bytes = bytes[:0]
-		for i+2 < len(raw) && raw[i] == '%' && hexVal(raw[i+1]) >= 0 && hexVal(raw[i+2]) >= 0 {
-			bytes = append(bytes, byte(hexVal(raw[i+1])<<4|hexVal(raw[i+2])))
+		for i+2 < len(raw) && raw[i] == '%' && javautil.HexVal(raw[i+1]) >= 0 && javautil.HexVal(raw[i+2]) >= 0 {
+			bytes = append(bytes, byte(javautil.HexVal(raw[i+1])<<4|javautil.HexVal(raw[i+2])))
 			i += 3
 		}
-		appendJavaUTF8(&sb, bytes)
+		text = javautil.AppendUTF8(text[:0], bytes)
+		sb.Write(text)
 	}
 	return sb.String()
-}
-
-func hexVal(c byte) int {
-	switch {
-	case c >= '0' && c <= '9':
-		return int(c - '0')
-	case c >= 'a' && c <= 'f':
-		return int(c-'a') + 10
-	case c >= 'A' && c <= 'F':
-		return int(c-'A') + 10
-	}
-	return -1
-}
-
-// appendJavaUTF8 decodes b as UTF-8 the way Java's decoder with REPLACE
-// does: each maximal ill-formed subpart becomes one U+FFFD.
-func appendJavaUTF8(sb *strings.Builder, b []byte) {
-	for len(b) > 0 {
-		r, size := utf8.DecodeRune(b)
-		if r != utf8.RuneError || size > 1 {
-			sb.WriteRune(r)
-			b = b[size:]
-			continue
-		}
-		sb.WriteRune(utf8.RuneError)
-		b = b[illFormedLen(b):]
-	}
-}
-
-// illFormedLen is the length of the maximal ill-formed subpart at the
-// start of b (Unicode's recommended practice, which Java's UTF-8 decoder
-// follows): a lead byte plus the continuation bytes that were valid so far.
-func illFormedLen(b []byte) int {
-	lo, hi := byte(0x80), byte(0xBF)
-	need := 0
-	switch c := b[0]; {
-	case c >= 0xC2 && c <= 0xDF:
-		need = 1
-	case c == 0xE0:
-		need, lo = 2, 0xA0
-	case c == 0xED:
-		need, hi = 2, 0x9F
-	case c >= 0xE1 && c <= 0xEF:
-		need = 2
-	case c == 0xF0:
-		need, lo = 3, 0x90
-	case c == 0xF4:
-		need, hi = 3, 0x8F
-	case c >= 0xF1 && c <= 0xF3:
-		need = 3
-	default:
-		return 1
-	}
-	n := 1
-	for ; n <= need && n < len(b); n++ {
-		if b[n] < lo || b[n] > hi {
-			break
-		}
-		lo, hi = 0x80, 0xBF
-	}
-	return n
 }
 
 // searchTerm is the value of the first query parameter named like one of
@@ -169,9 +110,7 @@ func formDecode(s string) string {
 			buf = append(buf, byte(c))
 		}
 	}
-	var sb strings.Builder
-	appendJavaUTF8(&sb, buf)
-	return sb.String()
+	return javautil.UTF8(buf)
 }
 
 // javaHexDigit is Character.digit(c, 16): ASCII and fullwidth Latin letters
@@ -179,7 +118,7 @@ func formDecode(s string) string {
 func javaHexDigit(c uint16) int {
 	switch {
 	case c < 0x80:
-		return hexVal(byte(c))
+		return javautil.HexVal(byte(c))
 	case c >= 0xFF21 && c <= 0xFF26:
 		return int(c-0xFF21) + 10
 	case c >= 0xFF41 && c <= 0xFF46:

@@ -1,6 +1,10 @@
 package referer
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/furrowdata/furrow/internal/javautil"
+)
 
 // ParseURI splits s into the parts referer-parser read from a
 // java.net.URI: scheme, host, raw path and raw query. ok is false when
@@ -17,7 +21,7 @@ func ParseURI(s string) (URI, bool) {
 		if notURIChar[c] {
 			return URI{}, false
 		}
-		if c == '%' && (i+2 >= len(s) || hexVal(s[i+1]) < 0 || hexVal(s[i+2]) < 0) {
+		if c == '%' && (i+2 >= len(s) || javautil.HexVal(s[i+1]) < 0 || javautil.HexVal(s[i+2]) < 0) {
 			return URI{}, false
 		}
 	}
@@ -94,7 +98,7 @@ func serverHost(auth string) string {
 			return ""
 		}
 		for j := 1; j < end; j++ {
-			if c := auth[j]; hexVal(c) < 0 && c != ':' && c != '.' {
+			if c := auth[j]; javautil.HexVal(c) < 0 && c != ':' && c != '.' {
 				return ""
 			}
 		}
