@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/furrowdata/furrow/shred"
 	"github.com/furrowdata/furrow/storage"
 	"github.com/furrowdata/furrow/storage/location"
 )
@@ -67,6 +68,13 @@ type Config struct {
 	SpillDir string
 	// SplitSize is --split-size: bytes per split of splittable input (default 128 MiB).
 	SplitSize int64
+	// RowGroupBytes is --row-group-size (shred, run; Parquet formats): a
+	// Parquet row group is cut once it holds about this many uncompressed
+	// bytes (default shred.DefaultRowGroupBytes, 128 MiB; at least 1 MiB,
+	// at most 1 GiB). It is a job setting, never derived from a node's
+	// memory budget or parallelism, so that every node and every run of the
+	// same input writes the same bytes.
+	RowGroupBytes int64
 
 	// Storage configures s3:// and hdfs:// locations (encryption, endpoint,
 	// addressing, part size, HDFS user).
@@ -121,11 +129,20 @@ func (c *Config) Validate() error {
 	if c.SplitSize < 0 {
 		bad("--split-size: %d is negative", c.SplitSize)
 	}
+	if c.RowGroupBytes != 0 && (c.RowGroupBytes < minRowGroupBytes || c.RowGroupBytes > maxRowGroupBytes) {
+		bad("--row-group-size: %d bytes is not between 1MiB and 1GiB (0 = the default, 128MiB)", c.RowGroupBytes)
+	}
 	if err := c.Storage.Validate(); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }
+
+// Bounds of Config.RowGroupBytes.
+const (
+	minRowGroupBytes = 1 << 20
+	maxRowGroupBytes = 1 << 30
+)
 
 func (c *Config) withDefaults() Config {
 	out := *c
@@ -137,6 +154,9 @@ func (c *Config) withDefaults() Config {
 	}
 	if out.SplitSize == 0 {
 		out.SplitSize = 128 << 20
+	}
+	if out.RowGroupBytes == 0 {
+		out.RowGroupBytes = shred.DefaultRowGroupBytes
 	}
 	if out.OutputFormat == "" {
 		out.OutputFormat = "parquet"

@@ -150,7 +150,7 @@ func (s *shredStage) reduceTask(ctx context.Context, p int, read func(func([]byt
 	}
 	w, err := shred.NewWriter(shred.WriterConfig{
 		Format: s.format, Store: j.out, Partition: p, Shredder: j.shredder,
-		RowGroupBytes: max(j.cfg.MemoryBudget/int64(8*j.cfg.Parallelism), 4<<20),
+		RowGroupBytes: j.cfg.RowGroupBytes, // a job setting: the same on every node
 	})
 	if err != nil {
 		return nil, err

@@ -75,6 +75,7 @@ func enrichFlags(fs *flag.FlagSet, cfg *pipeline.Config) {
 func shredFlags(fs *flag.FlagSet, cfg *pipeline.Config) {
 	fs.StringVar(&cfg.DuplicateStorageConfig, "duplicate-storage-config", "", "RDB Shredder's DynamoDB duplicate-storage JSON (base64 or location) for cross-batch deduplication")
 	fs.StringVar(&cfg.OutputFormat, "format", "parquet", "shredded output: parquet, widerow or legacy (RDB Shredder 0.13 TSV/JSON layout)")
+	fs.Var(sizeFlag{&cfg.RowGroupBytes}, "row-group-size", "uncompressed bytes per Parquet row group, 1MB to 1GB; the same on every node whatever its --memory-budget (default 128MB)")
 }
 
 // parseJobFlags parses args and finishes cfg (etl timestamp, output).

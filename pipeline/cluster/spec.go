@@ -69,6 +69,9 @@ type JobSpec struct {
 	Parallelism  int   `json:"parallelism,omitempty"`
 	MemoryBudget int64 `json:"memory_budget,omitempty"`
 	SplitSize    int64 `json:"split_size,omitempty"`
+	// RowGroupBytes is the resolved Parquet row-group size: a job setting,
+	// so every worker cuts row groups alike whatever its memory budget.
+	RowGroupBytes int64 `json:"row_group_bytes,omitempty"`
 
 	Storage StorageSpec `json:"storage"`
 }
@@ -120,7 +123,7 @@ func NewJobSpec(ctx context.Context, id, coordinator string, cfg pipeline.Config
 		Job: cfg.Job, InputFormat: cfg.InputFormat, OutputFormat: cfg.OutputFormat,
 		ETLTimestampMillis: cfg.ETLTimestamp.UnixMilli(), WriteEnriched: cfg.WriteEnriched,
 		Partitions: partitions, Parallelism: user.Parallelism, MemoryBudget: user.MemoryBudget,
-		SplitSize: cfg.SplitSize,
+		SplitSize: cfg.SplitSize, RowGroupBytes: cfg.RowGroupBytes,
 		Storage: StorageSpec{
 			S3: S3Spec{
 				SSE: string(cfg.Storage.S3.SSE), SSEKMSKeyID: cfg.Storage.S3.SSEKMSKeyID, SSEOnParts: cfg.Storage.S3.SSEOnParts,
@@ -264,7 +267,8 @@ func (s *JobSpec) Config(local NodeLocal) (pipeline.Config, error) {
 		OutputFormat: s.OutputFormat, ETLTimestamp: time.UnixMilli(s.ETLTimestampMillis).UTC(),
 		WriteEnriched: s.WriteEnriched, Partitions: s.Partitions,
 		Parallelism: s.Parallelism, MemoryBudget: s.MemoryBudget, SplitSize: s.SplitSize,
-		SpillDir: local.SpillDir,
+		RowGroupBytes: s.RowGroupBytes,
+		SpillDir:      local.SpillDir,
 		Storage: location.Options{
 			S3: s3.Config{
 				SSE: s3.SSE(s.Storage.S3.SSE), SSEKMSKeyID: s.Storage.S3.SSEKMSKeyID, SSEOnParts: s.Storage.S3.SSEOnParts,

@@ -43,7 +43,7 @@ func TestJobSpecShipsLocalFiles(t *testing.T) {
 	cfg := pipeline.Config{
 		Job: pipeline.JobRun, Input: "in", InputFormat: "cloudfront", Output: "s3://bucket/out", AssetsDir: "assets",
 		Enrichments: "enrichments", IgluConfig: "file://" + iglu, DuplicateStorageConfig: dupInline,
-		OutputFormat: "legacy", ETLTimestamp: etl, WriteEnriched: true, SplitSize: 1 << 20,
+		OutputFormat: "legacy", ETLTimestamp: etl, WriteEnriched: true, SplitSize: 1 << 20, RowGroupBytes: 3 << 20,
 	}
 	spec, err := NewJobSpec(context.Background(), "job-1", "coord", cfg, pipeline.Config{Parallelism: 3}, 7)
 	if err != nil {
@@ -91,7 +91,8 @@ func TestJobSpecShipsLocalFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !wc.ETLTimestamp.Equal(etl) || wc.Partitions != 7 || wc.Parallelism != 3 || wc.MemoryBudget != 1<<30 ||
-		wc.SpillDir != "/spill" || wc.OutputFormat != "legacy" || !wc.WriteEnriched || wc.Job != pipeline.JobRun || wc.AssetsDir != spec.AssetsDir {
+		wc.SpillDir != "/spill" || wc.OutputFormat != "legacy" || !wc.WriteEnriched || wc.Job != pipeline.JobRun || wc.AssetsDir != spec.AssetsDir ||
+		wc.RowGroupBytes != 3<<20 {
 		t.Fatalf("worker config: %+v", wc)
 	}
 	for _, arg := range []string{wc.IgluConfig, wc.Enrichments, wc.DuplicateStorageConfig} {
@@ -215,7 +216,7 @@ func TestJobSpecCoversConfig(t *testing.T) {
 			// shipped
 			"Job", "Input", "InputFormat", "Output", "Bad", "Enrichments", "AssetsDir", "IgluConfig",
 			"DuplicateStorageConfig", "OutputFormat", "ETLTimestamp", "WriteEnriched", "Partitions",
-			"Parallelism", "MemoryBudget", "SplitSize", "Storage",
+			"Parallelism", "MemoryBudget", "SplitSize", "RowGroupBytes", "Storage",
 			// the worker's own
 			"SpillDir", "WrapStore", "Logger", "ProgressOut",
 		}},
