@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -51,19 +50,6 @@ type fixture struct {
 	SkippedUnless []string `json:"skipped_unless"`
 }
 
-func sharedDir(t testing.TB) string {
-	t.Helper()
-	wd, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := filepath.Join(wd, "..", "..", "shared")
-	if _, err := os.Stat(filepath.Join(dir, "conformance", "enrich")); err != nil {
-		t.Skipf("conformance fixtures not available (%s): %v", dir, err)
-	}
-	return dir
-}
-
 func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
 // centralResolver resolves against the shared Iglu Central over HTTP.
@@ -87,24 +73,18 @@ type mismatch struct {
 }
 
 func TestConformanceFixtures(t *testing.T) {
-	shared := sharedDir(t)
+	shared := testservers.SharedDir(t)
 	res := centralResolver(t)
 	// The currency fixtures' rates come from a loopback Open Exchange Rates
 	// server, never the network.
 	oer := testservers.StartOER(t, testservers.ConformanceOERRates())
 	t.Setenv("FURROW_OER_ENDPOINT", oer.URL)
-	files, _ := filepath.Glob(filepath.Join(shared, "conformance", "enrich", "*.json"))
+	files, _ := filepath.Glob(filepath.Join(testservers.SharedPath(t, "conformance", "enrich"), "*.json"))
 	var core, pending, enrichmentMismatches []mismatch
 	ran := 0
 	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
 		var fx fixture
-		if err := json.Unmarshal(b, &fx); err != nil {
-			t.Fatalf("%s: %v", f, err)
-		}
+		testservers.ReadJSON(t, f, &fx)
 		if len(fx.InputLines) == 0 && len(fx.InputThrift) == 0 {
 			continue // a data file outside the fixture (the lead's harness reads those)
 		}

@@ -5,7 +5,6 @@ import (
 	"crypto/sha1"
 	"encoding/hex"
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -17,6 +16,7 @@ import (
 	"github.com/furrowdata/furrow/iglu"
 	"github.com/furrowdata/furrow/iglu/iglutest"
 	"github.com/furrowdata/furrow/internal/javautil"
+	"github.com/furrowdata/furrow/internal/testservers"
 )
 
 // The peer's own fixtures (Spark Enrich R108 specs) for the payloads these
@@ -52,28 +52,7 @@ var conformanceFixtures = []string{
 
 // sharedDir returns ../shared next to the repository root, skipping the
 // test when it is absent.
-func sharedDir(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("no go.mod above the working directory: cannot locate ../shared")
-		}
-		dir = parent
-	}
-	shared := filepath.Join(dir, "..", "shared", "conformance", "enrich")
-	if _, err := os.Stat(shared); err != nil {
-		t.Skipf("peer conformance fixtures not available at %s: %v", shared, err)
-	}
-	return shared
-}
+func sharedDir(t *testing.T) string { return testservers.SharedPath(t, "conformance", "enrich") }
 
 func TestConformanceFixtures(t *testing.T) {
 	dir := sharedDir(t)
@@ -89,14 +68,8 @@ func TestConformanceFixtures(t *testing.T) {
 	reg := NewRegistry(res)
 	for _, name := range conformanceFixtures {
 		t.Run(name, func(t *testing.T) {
-			b, err := os.ReadFile(filepath.Join(dir, name+".json"))
-			if err != nil {
-				t.Fatal(err)
-			}
 			var fx enrichFixture
-			if err := json.Unmarshal(b, &fx); err != nil {
-				t.Fatal(err)
-			}
+			testservers.ReadJSON(t, filepath.Join(dir, name+".json"), &fx)
 			var events []RawEvent
 			for _, line := range fx.InputLines {
 				p, ok := fixturePayload(t, fx.Collector, line)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/furrowdata/furrow/enrich/collector"
 	"github.com/furrowdata/furrow/enrich/collector/collectortest"
+	"github.com/furrowdata/furrow/internal/testservers"
 )
 
 // The peer's acceptance fixtures (../shared/conformance, outside the
@@ -42,28 +43,7 @@ type fixture struct {
 	ExpectedBadMatch string `json:"expected_bad_match"`
 }
 
-func sharedDir(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("repository root not found")
-		}
-		dir = parent
-	}
-	shared := filepath.Join(dir, "..", "shared", "conformance")
-	if _, err := os.Stat(shared); err != nil {
-		t.Skipf("peer conformance fixtures not available at %s", shared)
-	}
-	return shared
-}
+func sharedDir(t *testing.T) string { return testservers.SharedPath(t, "conformance") }
 
 // loaderMessages are the bad-row messages the loaders produce (the others
 // come from adapters and enrichments).
@@ -94,14 +74,8 @@ func TestConformanceFixtures(t *testing.T) {
 		t.Fatalf("no fixtures: %v", err)
 	}
 	for _, file := range files {
-		raw, err := os.ReadFile(file)
-		if err != nil {
-			t.Fatal(err)
-		}
 		var fx fixture
-		if err := json.Unmarshal(raw, &fx); err != nil {
-			t.Fatalf("%s: %v", file, err)
-		}
+		testservers.ReadJSON(t, file, &fx)
 		t.Run(fx.Name, func(t *testing.T) {
 			format := mustLookup(t, fx.Collector)
 			var in bytes.Buffer

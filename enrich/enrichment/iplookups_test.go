@@ -13,26 +13,13 @@ import (
 
 	"github.com/furrowdata/furrow/enrich/enrichment/internal/mmdbgen"
 	"github.com/furrowdata/furrow/event"
+	"github.com/furrowdata/furrow/internal/testservers"
 )
 
 // ipTestDBDir is testdata/maxmind at the repository root (the databases
 // internal/mmdbgen generates).
 func ipTestDBDir(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, "testdata", "maxmind")
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the test directory")
-		}
-		dir = parent
-	}
+	return filepath.Join(testservers.RepoRoot(t), "testdata", "maxmind")
 }
 
 func ipTestEnv(assets map[string]string) *Env {

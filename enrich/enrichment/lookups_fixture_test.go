@@ -3,7 +3,6 @@ package enrichment_test
 import (
 	"context"
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -37,7 +36,7 @@ import (
 // The API and SQL fixtures' unstructured event has a schema the shared Iglu
 // Central lacks; testdata/lookups-iglu holds a schema furrow wrote for it.
 func TestLookupKindsFixtures(t *testing.T) {
-	shared := r108SharedDir(t)
+	shared := testservers.SharedDir(t)
 	res := lookupsResolver(t)
 	files, _ := filepath.Glob(filepath.Join(shared, "conformance", "enrich", "*.json"))
 	if len(files) == 0 {
@@ -57,14 +56,8 @@ func TestLookupKindsFixtures(t *testing.T) {
 	compared, matched := map[string]int{}, map[string]int{}
 	var pg *testservers.Postgres
 	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
 		var fx lookupFixture
-		if err := json.Unmarshal(data, &fx); err != nil {
-			t.Fatalf("%s: %v", f, err)
-		}
+		testservers.ReadJSON(t, f, &fx)
 		if len(fx.InputLines) == 0 && len(fx.InputThrift) == 0 {
 			continue
 		}

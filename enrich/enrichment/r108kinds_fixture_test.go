@@ -12,7 +12,6 @@ import (
 	"hash"
 	"io"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -26,6 +25,7 @@ import (
 	"github.com/furrowdata/furrow/event"
 	"github.com/furrowdata/furrow/iglu"
 	"github.com/furrowdata/furrow/iglu/iglutest"
+	"github.com/furrowdata/furrow/internal/testservers"
 )
 
 // TestR108KindsFixtures runs the inputs of the peer's enrich fixtures
@@ -38,7 +38,7 @@ import (
 // derived_contexts, and user_ipaddress (anon_ip) through the fixture's own
 // PII pseudonymization (its hash function and salt applied here).
 func TestR108KindsFixtures(t *testing.T) {
-	shared := r108SharedDir(t)
+	shared := testservers.SharedDir(t)
 	res := r108Resolver(t)
 	files, _ := filepath.Glob(filepath.Join(shared, "conformance", "enrich", "*.json"))
 	if len(files) == 0 {
@@ -54,14 +54,8 @@ func TestR108KindsFixtures(t *testing.T) {
 	var mismatches []string
 	ran := 0
 	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
 		var fx r108Fixture
-		if err := json.Unmarshal(data, &fx); err != nil {
-			t.Fatalf("%s: %v", f, err)
-		}
+		testservers.ReadJSON(t, f, &fx)
 		if len(fx.ExpectedGood) == 0 || (len(fx.InputLines) == 0 && len(fx.InputThrift) == 0) {
 			continue
 		}
@@ -159,29 +153,6 @@ type r108Fixture struct {
 	InputThrift  []struct {
 		TBinaryBase64 string `json:"tbinary_base64"`
 	} `json:"input_thrift"`
-}
-
-func r108SharedDir(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the test directory")
-		}
-		dir = parent
-	}
-	shared := filepath.Join(dir, "..", "shared")
-	if _, err := os.Stat(filepath.Join(shared, "conformance", "enrich")); err != nil {
-		t.Skipf("conformance fixtures not available (%s): %v", shared, err)
-	}
-	return shared
 }
 
 func r108Logger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }

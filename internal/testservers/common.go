@@ -1,6 +1,7 @@
 package testservers
 
 import (
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -78,6 +79,49 @@ func SharedDir(t testing.TB) string {
 		t.Skipf("skipping: %s is absent (the peer fixtures live beside the checkout in CI)", d)
 	}
 	return d
+}
+
+// SharedPath returns the path of elem below ../shared, or skips the test
+// with a clear message when it is absent (a partial mirror of the shared
+// data, or no ../shared at all).
+func SharedPath(t testing.TB, elem ...string) string {
+	t.Helper()
+	p := filepath.Join(append([]string{SharedDir(t)}, elem...)...)
+	if _, err := os.Stat(p); err != nil {
+		t.Skipf("skipping: %s is not available: %v", p, err)
+	}
+	return p
+}
+
+// ReadJSON decodes the JSON file at path into v, failing the test on an
+// unreadable or malformed file.
+func ReadJSON(t testing.TB, path string, v any) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		t.Fatalf("decoding %s: %v", path, err)
+	}
+}
+
+// ReadJSONFiles decodes every file matching the glob pattern into a T,
+// keyed by the file's base name. It skips the test when nothing matches
+// and fails it on a file that does not decode.
+func ReadJSONFiles[T any](t testing.TB, pattern string) map[string]*T {
+	t.Helper()
+	files, err := filepath.Glob(pattern)
+	if err != nil || len(files) == 0 {
+		t.Skipf("skipping: no files match %s (%v)", pattern, err)
+	}
+	out := make(map[string]*T, len(files))
+	for _, f := range files {
+		v := new(T)
+		ReadJSON(t, f, v)
+		out[filepath.Base(f)] = v
+	}
+	return out
 }
 
 // WaitHTTP polls url until it answers with status want or the timeout passes.

@@ -3,5 +3,8 @@
 // readiness by polling and stops them in t.Cleanup. A missing server binary
 // skips the test with a clear message, or fails it when CI=true.
 //
-// Each server has its own file; common.go holds the shared plumbing.
+// Each server has its own file; common.go holds the shared plumbing,
+// including what every test uses to find the checkout (RepoRoot), the
+// peer data beside it (SharedDir, SharedPath) and to read a JSON fixture
+// (ReadJSON).
 package testservers

@@ -4,9 +4,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
 	"testing"
+
+	"github.com/furrowdata/furrow/internal/testservers"
 )
 
 func show(medium, source, term string, ok bool) string {
@@ -26,7 +27,7 @@ func show(medium, source, term string, ok bool) string {
 // gives exactly the resolved table of the reference notes.
 func TestEffectiveLookupTable(t *testing.T) {
 	db := referenceDB(t)
-	data, err := os.ReadFile(filepath.Join(sharedDir(t), "reference", "referers-0.3.0-effective-lookup.json"))
+	data, err := os.ReadFile(testservers.SharedPath(t, "reference", "referers-0.3.0-effective-lookup.json"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/furrowdata/furrow/enrich/enrichment/referer"
 	"github.com/furrowdata/furrow/enrich/enrichment/uautils"
+	"github.com/furrowdata/furrow/internal/testservers"
 )
 
 // benchAgents is a mix of common real-world agents.
@@ -65,7 +66,7 @@ func BenchmarkContext(b *testing.B) {
 //
 //	go test -run '^$' -bench ThreeEnrichments -benchmem ./enrich/enrichment/uaparser/
 func BenchmarkThreeEnrichments(b *testing.B) {
-	ref := filepath.Join(sharedDir(b), "reference")
+	ref := testservers.SharedPath(b, "reference")
 	p := referenceParser(b)
 	tab, err := uautils.LoadFile(filepath.Join(ref, "user-agent-utils-1.21.json"))
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/furrowdata/furrow/enrich/enrichment/uautils/tablesrc"
 	"github.com/furrowdata/furrow/enrich/enrichment/uautils/uamatch"
 	"github.com/furrowdata/furrow/enrich/enrichment/uautils/uamatch/uamatchtest"
+	"github.com/furrowdata/furrow/internal/testservers"
 	uapgo "github.com/ua-parser/uap-go/uaparser"
 )
 
@@ -234,7 +235,7 @@ func differential(t *testing.T, p *Parser, data []byte, sem Semantics, perRule i
 // TestDifferentialJava130: every rule of the 1.3.0 file.
 func TestDifferentialJava130(t *testing.T) {
 	p := referenceParser(t)
-	data, err := tablesrc.Read(t.Context(), filepath.Join(sharedDir(t), "reference", "uap-regexes-java-1.3.0.yaml"), nil)
+	data, err := tablesrc.Read(t.Context(), testservers.SharedPath(t, "reference", "uap-regexes-java-1.3.0.yaml"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

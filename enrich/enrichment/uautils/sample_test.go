@@ -8,12 +8,14 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/furrowdata/furrow/internal/testservers"
 )
 
 // sampleTable loads the repository's own sample table (DefaultPath).
 func sampleTable(t testing.TB) *Table {
 	t.Helper()
-	tab, err := LoadFile(filepath.Join(repoRoot(t), DefaultPath))
+	tab, err := LoadFile(filepath.Join(testservers.RepoRoot(t), DefaultPath))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +88,7 @@ func TestKelvinAliasMatches(t *testing.T) {
 }
 
 func TestParseTableErrors(t *testing.T) {
-	base, err := os.ReadFile(filepath.Join(repoRoot(t), DefaultPath))
+	base, err := os.ReadFile(filepath.Join(testservers.RepoRoot(t), DefaultPath))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,7 +136,7 @@ func TestResolveSource(t *testing.T) {
 }
 
 func TestLoadThroughFetch(t *testing.T) {
-	data, err := os.ReadFile(filepath.Join(repoRoot(t), DefaultPath))
+	data, err := os.ReadFile(filepath.Join(testservers.RepoRoot(t), DefaultPath))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,7 +161,7 @@ func TestLoadThroughFetch(t *testing.T) {
 	if _, err := Load(context.Background(), "s3://bucket/ua.json", nil); err == nil || !strings.Contains(err.Error(), `no fetcher for URI scheme "s3"`) {
 		t.Errorf("nil fetch: %v", err)
 	}
-	u := "file://" + filepath.Join(repoRoot(t), DefaultPath)
+	u := "file://" + filepath.Join(testservers.RepoRoot(t), DefaultPath)
 	if _, err := Load(context.Background(), u, nil); err != nil {
 		t.Errorf("file URI: %v", err)
 	}

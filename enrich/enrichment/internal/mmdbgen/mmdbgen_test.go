@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/furrowdata/furrow/internal/testservers"
 	maxminddb "github.com/oschwald/maxminddb-golang/v2"
 )
 
@@ -15,21 +16,7 @@ var rewrite = flag.Bool("rewrite", false, "rewrite the committed databases under
 
 // committedDir is testdata/maxmind at the repository root.
 func committedDir(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, "testdata", "maxmind")
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the test directory")
-		}
-		dir = parent
-	}
+	return filepath.Join(testservers.RepoRoot(t), "testdata", "maxmind")
 }
 
 // TestGolden checks that the committed databases are what this package
