@@ -2,6 +2,7 @@ package testservers
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -122,6 +123,22 @@ func ReadJSONFiles[T any](t testing.TB, pattern string) map[string]*T {
 		out[filepath.Base(f)] = v
 	}
 	return out
+}
+
+// startForTest starts a server with start for a test and closes it in
+// t.Cleanup: an error wrapping missing skips the test with the hint (fails
+// it when CI=true), any other error fails it.
+func startForTest[S interface{ Close() }](t testing.TB, name string, start func() (S, error), missing error, hint string) S {
+	t.Helper()
+	s, err := start()
+	if errors.Is(err, missing) {
+		Missing(t, "%s", hint)
+	}
+	if err != nil {
+		t.Fatalf("starting %s: %v", name, err)
+	}
+	t.Cleanup(s.Close)
+	return s
 }
 
 // WaitHTTP polls url until it answers with status want or the timeout passes.

@@ -108,15 +108,7 @@ func NewMySQL() (*MySQL, error) {
 // a missing installation skips the test (fails it when CI=true).
 func StartMySQL(t testing.TB) *MySQL {
 	t.Helper()
-	m, err := NewMySQL()
-	if errors.Is(err, ErrMySQLMissing) {
-		Missing(t, "MariaDB/MySQL is not installed (bash .ci/install-mariadb.sh)")
-	}
-	if err != nil {
-		t.Fatalf("starting MariaDB/MySQL: %v", err)
-	}
-	t.Cleanup(m.Close)
-	return m
+	return startForTest(t, "MariaDB/MySQL", NewMySQL, ErrMySQLMissing, "MariaDB/MySQL is not installed (bash .ci/install-mariadb.sh)")
 }
 
 func (m *MySQL) socket() string { return filepath.Join(m.dir, "mysql.sock") }

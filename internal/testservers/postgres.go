@@ -124,15 +124,7 @@ func NewPostgres() (*Postgres, error) {
 // t.Cleanup; a missing installation skips the test (fails it when CI=true).
 func StartPostgres(t testing.TB) *Postgres {
 	t.Helper()
-	p, err := NewPostgres()
-	if errors.Is(err, ErrPostgresMissing) {
-		Missing(t, "PostgreSQL is not installed (bash .ci/install-postgresql.sh)")
-	}
-	if err != nil {
-		t.Fatalf("starting PostgreSQL: %v", err)
-	}
-	t.Cleanup(p.Close)
-	return p
+	return startForTest(t, "PostgreSQL", NewPostgres, ErrPostgresMissing, "PostgreSQL is not installed (bash .ci/install-postgresql.sh)")
 }
 
 func (p *Postgres) command(name string, args ...string) *exec.Cmd {
