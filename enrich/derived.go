@@ -18,19 +18,18 @@ func derivedTimestamp(sent, created, collector, trueTs string) (string, string) 
 	if sent == "" || created == "" || collector == "" {
 		return collector, ""
 	}
-	start, err1 := event.ParseTimestamp(created)
-	end, err2 := event.ParseTimestamp(sent)
-	ct, err3 := event.ParseTimestamp(collector)
-	for _, err := range []error{err1, err2, err3} {
+	s, err1 := event.TimestampUnixMilli(created)
+	e, err2 := event.TimestampUnixMilli(sent)
+	ct, err3 := event.TimestampUnixMilli(collector)
+	for _, err := range [...]error{err1, err2, err3} {
 		if err != nil {
 			return "", "Exception calculating derived timestamp: [java.lang.IllegalArgumentException: " + err.Error() + "]"
 		}
 	}
-	s, e := start.UnixMilli(), end.UnixMilli()
 	if s >= e {
 		return collector, ""
 	}
-	out, ok := jodaTimestamp(jodaMinusPeriod(ct.UnixMilli(), s, e))
+	out, ok := jodaTimestamp(jodaMinusPeriod(ct, s, e))
 	if !ok {
 		return "", "Exception calculating derived timestamp: [java.lang.IllegalArgumentException: " + out + "]"
 	}

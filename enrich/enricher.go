@@ -189,7 +189,7 @@ func (en *Enricher) enrichInto(ctx context.Context, raw *adapter.RawEvent, ids *
 	e.Fields[event.UserIPAddress] = raw.Context.IPAddress
 
 	// 2a. Collector timestamp and useragent.
-	if ts, m := formatCollectorTstamp(raw.Context.Timestamp); m != "" {
+	if ts, m := sc.collectorTstamp(raw.Context.Timestamp); m != "" {
 		msgs.add(slotCollectorTstamp, m)
 	} else {
 		e.Fields[event.CollectorTstamp] = ts

@@ -117,6 +117,26 @@ type scratch struct {
 	// returns bytes it never modifies (shared with its cache), and the key
 	// keeps them from being freed and reused.
 	uaDerived map[bytesKey]string
+	// The last collector_tstamp formatted, by its millisecond (the events
+	// of a payload, and of a busy second, share it).
+	lastCT    int64
+	lastCTStr string
+}
+
+// collectorTstamp is formatCollectorTstamp, remembering the last result.
+func (sc *scratch) collectorTstamp(t time.Time) (string, string) {
+	if t.IsZero() {
+		return formatCollectorTstamp(t)
+	}
+	ms := t.UnixMilli()
+	if sc.lastCTStr != "" && ms == sc.lastCT {
+		return sc.lastCTStr, ""
+	}
+	s, m := formatCollectorTstamp(t)
+	if m == "" {
+		sc.lastCT, sc.lastCTStr = ms, s
+	}
+	return s, m
 }
 
 type bytesKey struct {

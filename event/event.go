@@ -161,7 +161,7 @@ func ValidateField(f Field, v string) error {
 			return fmt.Errorf("field %s: [%s] is not 0 or 1", f.Name(), v)
 		}
 	case KindTimestamp:
-		if _, err := ParseTimestamp(v); err != nil {
+		if _, err := parseTimestampParts(v); err != nil {
 			return fmt.Errorf("field %s: %w", f.Name(), err)
 		}
 	}

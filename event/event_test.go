@@ -2,6 +2,8 @@ package event
 
 import (
 	"encoding/json"
+	"fmt"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
@@ -236,5 +238,41 @@ func TestHasControl(t *testing.T) {
 		if got := hasControl(load64(string(b[:]), 0)); got != want {
 			t.Fatalf("hasControl(% x) = %v", b, got)
 		}
+	}
+}
+
+// TestTimestampUnixMilli checks the calendar arithmetic against package
+// time over every year's month ends and random instants of 0000-9999, and
+// that its errors are ParseTimestamp's.
+func TestTimestampUnixMilli(t *testing.T) {
+	check := func(s string) {
+		t.Helper()
+		want, werr := ParseTimestamp(s)
+		got, gerr := TimestampUnixMilli(s)
+		if fmt.Sprint(werr) != fmt.Sprint(gerr) {
+			t.Fatalf("%q: error %v, ParseTimestamp %v", s, gerr, werr)
+		}
+		if werr == nil && got != want.UnixMilli() {
+			t.Fatalf("%q: %d ms, time says %d", s, got, want.UnixMilli())
+		}
+		if verr := ValidateField(CollectorTstamp, s); (verr == nil) != (werr == nil) {
+			t.Fatalf("%q: ValidateField %v, ParseTimestamp %v", s, verr, werr)
+		}
+	}
+	for y := 0; y <= 9999; y++ {
+		for mo := 1; mo <= 12; mo++ {
+			for _, d := range []int{1, 28, 29, 30, 31} {
+				check(fmt.Sprintf("%04d-%02d-%02d 23:59:59.999", y, mo, d))
+			}
+		}
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	lo, hi := time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC).UnixMilli(), time.Date(9999, 12, 31, 23, 59, 59, 999e6, time.UTC).UnixMilli()
+	for range 100000 {
+		ms := lo + rng.Int64N(hi-lo)
+		check(FormatTimestamp(time.UnixMilli(ms)))
+	}
+	for _, s := range []string{"2026-02-29 00:00:00", "2024-02-29 00:00:00.1", "2026-13-01 00:00:00", "x", "2026-01-01 24:00:00.000", "2026-01-01 00:00:00."} {
+		check(s)
 	}
 }

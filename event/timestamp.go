@@ -56,8 +56,30 @@ func appendInt(dst []byte, v, width int) []byte {
 // "yyyy-MM-dd HH:mm:ss.SSS" and, as loaders did, a missing or shorter
 // fraction ("yyyy-MM-dd HH:mm:ss", ".S", ".SS").
 func ParseTimestamp(s string) (time.Time, error) {
+	p, err := parseTimestampParts(s)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return time.Date(p.y, time.Month(p.mo), p.d, p.h, p.mi, p.sec, p.ms*1e6, time.UTC), nil
+}
+
+// TimestampUnixMilli is ParseTimestamp(s) as milliseconds since the Unix
+// epoch (same errors), without building a time.Time.
+func TimestampUnixMilli(s string) (int64, error) {
+	p, err := parseTimestampParts(s)
+	if err != nil {
+		return 0, err
+	}
+	days := daysFromCivil(p.y, p.mo, p.d)
+	return ((days*24+int64(p.h))*60+int64(p.mi))*60000 + int64(p.sec)*1000 + int64(p.ms), nil
+}
+
+// tsParts are the fields of a timestamp.
+type tsParts struct{ y, mo, d, h, mi, sec, ms int }
+
+func parseTimestampParts(s string) (tsParts, error) {
 	if len(s) < 19 || len(s) > 23 || s[4] != '-' || s[7] != '-' || s[10] != ' ' || s[13] != ':' || s[16] != ':' {
-		return time.Time{}, fmt.Errorf("timestamp [%s] is not yyyy-MM-dd HH:mm:ss.SSS", s)
+		return tsParts{}, fmt.Errorf("timestamp [%s] is not yyyy-MM-dd HH:mm:ss.SSS", s)
 	}
 	num := func(from, to int) (int, bool) {
 		n := 0
@@ -91,11 +113,46 @@ func ParseTimestamp(s string) (time.Time, error) {
 		}
 	}
 	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6 && ok7) || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 59 {
-		return time.Time{}, fmt.Errorf("timestamp [%s] is not yyyy-MM-dd HH:mm:ss.SSS", s)
+		return tsParts{}, fmt.Errorf("timestamp [%s] is not yyyy-MM-dd HH:mm:ss.SSS", s)
 	}
-	t := time.Date(y, time.Month(mo), d, h, mi, sec, ms*1e6, time.UTC)
-	if t.Day() != d {
-		return time.Time{}, fmt.Errorf("timestamp [%s] is not a calendar date", s)
+	if d > daysIn(y, mo) {
+		return tsParts{}, fmt.Errorf("timestamp [%s] is not a calendar date", s)
 	}
-	return t, nil
+	return tsParts{y, mo, d, h, mi, sec, ms}, nil
+}
+
+// daysIn is the number of days of month mo (1-12) of year y (proleptic
+// Gregorian, as package time).
+func daysIn(y, mo int) int {
+	switch mo {
+	case 2:
+		if y%4 == 0 && (y%100 != 0 || y%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
+}
+
+// daysFromCivil is the number of days from 1970-01-01 to y-mo-d (proleptic
+// Gregorian; H. Hinnant's days_from_civil).
+func daysFromCivil(y, mo, d int) int64 {
+	if mo <= 2 {
+		y--
+	}
+	era := y
+	if era < 0 {
+		era -= 399
+	}
+	era /= 400
+	yoe := y - era*400
+	m := mo + 9
+	if mo > 2 {
+		m = mo - 3
+	}
+	doy := (153*m+2)/5 + d - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	return int64(era)*146097 + int64(doe) - 719468
 }
