@@ -199,7 +199,7 @@ func (en *Enricher) enrichInto(ctx context.Context, raw *adapter.RawEvent, ids *
 		enc = "UTF-8"
 	}
 	if ua := raw.Context.UserAgent; ua != "" {
-		if d, m := decodeString(enc, "useragent", ua); m != "" {
+		if d, m := sc.decodeUseragent(enc, ua); m != "" {
 			msgs.add(slotUseragent, m)
 		} else {
 			e.Fields[event.Useragent] = d

@@ -121,6 +121,29 @@ type scratch struct {
 	// of a payload, and of a busy second, share it).
 	lastCT    int64
 	lastCTStr string
+	// useragents memoizes the URL-decoded useragent (UTF-8 payloads).
+	useragents map[string]string
+}
+
+// maxUseragents bounds scratch.useragents (it starts over when full).
+const maxUseragents = 256
+
+// decodeUseragent is decodeString(enc, "useragent", ua), memoized: a busy
+// input repeats a few hundred agents.
+func (sc *scratch) decodeUseragent(enc, ua string) (string, string) {
+	if enc == "UTF-8" {
+		if d, ok := sc.useragents[ua]; ok {
+			return d, ""
+		}
+	}
+	d, m := decodeString(enc, "useragent", ua)
+	if m == "" && enc == "UTF-8" {
+		if sc.useragents == nil || len(sc.useragents) >= maxUseragents {
+			sc.useragents = make(map[string]string)
+		}
+		sc.useragents[ua] = d
+	}
+	return d, m
 }
 
 // collectorTstamp is formatCollectorTstamp, remembering the last result.
