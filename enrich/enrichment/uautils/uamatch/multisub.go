@@ -53,8 +53,14 @@ func NewSet(needles []string, foldASCII bool) *Set {
 
 	// Trie.
 	nc := s.nclass
-	trie := make([]uint32, nc) // goto function, 0 = none (root is never a target)
-	own := [][]uint32{nil}
+	// A trie has at most one state per needle byte, plus the root: room
+	// for all of them up front saves growing a table of megabytes.
+	maxStates := 1
+	for _, nd := range needles {
+		maxStates += len(nd)
+	}
+	trie := make([]uint32, nc, maxStates*int(nc)) // goto function, 0 = none (root is never a target)
+	own := make([][]uint32, 1, maxStates)
 	for id, nd := range needles {
 		if nd == "" {
 			s.always = append(s.always, uint32(id))
@@ -67,7 +73,7 @@ func NewSet(needles []string, foldASCII bool) *Set {
 			if nx == 0 {
 				nx = uint32(len(own))
 				own = append(own, nil)
-				trie = append(trie, make([]uint32, nc)...)
+				trie = trie[:len(trie)+int(nc)] // zero: fresh memory
 				trie[st*nc+c] = nx
 			}
 			st = nx
@@ -113,7 +119,7 @@ func NewSet(needles []string, foldASCII bool) *Set {
 		}
 		trie[i] = v
 	}
-	s.trans = trie
+	s.trans = append([]uint32(nil), trie...) // without the unused room
 	s.outStart = make([]uint32, nstates+1)
 	for st := uint32(0); st < nstates; st++ {
 		s.outStart[st] = uint32(len(s.outs))
