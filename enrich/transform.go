@@ -215,7 +215,7 @@ func (t *transform) apply(e *event.Event, v string) string {
 	case convJSON:
 		out, msg = extractJSON(t.key, v)
 	case convBase64JSON:
-		out, msg = extractJSON(t.key, decodeBase64URL(v))
+		out, msg = extractJSON(t.key, decodeBase64Fast(v))
 	}
 	if msg != "" {
 		return msg
