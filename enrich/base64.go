@@ -8,10 +8,10 @@ import (
 
 // Byte classes of base64 text for decodeBase64Fast.
 const (
-	b64Both = 1 << iota // A-Z a-z 0-9: in both alphabets
-	b64URL              // '-' '_'
-	b64Std              // '+' '/'
-	b64Other            // anything else ('=' is cut off before)
+	b64Both  = 1 << iota // A-Z a-z 0-9: in both alphabets
+	b64URL               // '-' '_'
+	b64Std               // '+' '/'
+	b64Other             // anything else ('=' is cut off before)
 )
 
 var b64Class = func() (t [256]uint8) {
