@@ -62,7 +62,12 @@ type Config struct {
 	// Parallelism is --parallelism: tasks and enrich workers at once; 0 = GOMAXPROCS.
 	Parallelism int
 	// MemoryBudget is --memory-budget: bytes the shuffle and dedupe keep in
-	// memory before spilling (default 512 MiB).
+	// memory before spilling (default 512 MiB). In jobs with a shred stage
+	// (shred, run) the in-process shuffle gets a quarter of it, the reduce
+	// tasks' dedupe buffers a quarter together, and the rest is for the
+	// Parquet writers (Arrow batches, buffered row groups: ~80 MiB per
+	// running reduce task) and the runtime; the process's soft memory limit
+	// is set from it (see memoryLimit).
 	MemoryBudget int64
 	// SpillDir is --spill-dir (default: the OS temp folder).
 	SpillDir string
@@ -168,6 +173,33 @@ func (c *Config) withDefaults() Config {
 		out.Storage.Logger = out.Logger
 	}
 	return out
+}
+
+// shuffleBudget is the in-process shuffle's share of the memory budget:
+// all of it for enrich (its reduce tasks only copy lines), a quarter when a
+// shred stage's dedupe buffers and Parquet writers need the rest (beyond
+// it, blocks spill to disk and are read back once, in sequence: holding
+// more of them in memory saves little).
+func (c *Config) shuffleBudget() int64 {
+	if c.Job == JobEnrich {
+		return c.MemoryBudget
+	}
+	return c.MemoryBudget / 4
+}
+
+// dedupeBudget is one reduce task's dedupe buffer: a quarter of the budget
+// shared by the Parallelism tasks that run at once (at least 16 MiB).
+func (c *Config) dedupeBudget() int64 {
+	return max(c.MemoryBudget/int64(4*c.Parallelism), 16<<20)
+}
+
+// memoryLimit is the soft memory limit (runtime/debug.SetMemoryLimit) of a
+// process running a job with a shred stage: 1.4 × the budget (the shuffle
+// and dedupe shares, the writers, and room for garbage so that the
+// collector does not run back to back), at least 384 MiB. Without it the
+// collector lets the heap grow to twice the live data (GOGC=100).
+func (c *Config) memoryLimit() int64 {
+	return max(c.MemoryBudget*7/5, 384<<20)
 }
 
 // ParseSize parses a byte size: a number with an optional unit

@@ -274,7 +274,7 @@ func (j *Job) runLocal(ctx context.Context, rep *Report) (map[int]*TaskOutput, e
 		return nil, err
 	}
 	rep.MapTasks, rep.Partitions = len(splits), parts
-	x, err := shuffle.NewLocal(shuffle.LocalConfig{Partitions: parts, MemoryBudget: c.MemoryBudget, SpillDir: c.SpillDir})
+	x, err := shuffle.NewLocal(shuffle.LocalConfig{Partitions: parts, MemoryBudget: c.shuffleBudget(), SpillDir: c.SpillDir})
 	if err != nil {
 		return nil, err
 	}

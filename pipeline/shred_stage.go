@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"os"
+	"runtime/debug"
 	"time"
 
 	"github.com/furrowdata/furrow/dedupe"
@@ -23,6 +25,8 @@ type shredStage struct {
 	format   shred.Format
 	manifest dedupe.Manifest
 	closer   func()
+	// restoreLimit undoes the soft memory limit the stage set (nil: none).
+	restoreLimit func()
 }
 
 func newShredStage(ctx context.Context, j *Job) (*shredStage, error) {
@@ -40,6 +44,7 @@ func newShredStage(ctx context.Context, j *Job) (*shredStage, error) {
 		return nil, err
 	}
 	s := &shredStage{j: j, format: format}
+	s.restoreLimit = setMemoryLimit(c.memoryLimit())
 	if c.DuplicateStorageConfig != "" {
 		doc, err := LoadArg(ctx, "--duplicate-storage-config", c.DuplicateStorageConfig, c.Storage)
 		if err != nil {
@@ -67,6 +72,26 @@ func newShredStage(ctx context.Context, j *Job) (*shredStage, error) {
 func (s *shredStage) close() {
 	if s.closer != nil {
 		s.closer()
+	}
+	if s.restoreLimit != nil {
+		s.restoreLimit()
+	}
+}
+
+// setMemoryLimit sets the process's soft memory limit to limit unless one
+// is already in force (GOMEMLIMIT, an embedding program, another job of a
+// worker); the returned function restores the previous one if the limit is
+// still this one.
+func setMemoryLimit(limit int64) func() {
+	prev := debug.SetMemoryLimit(-1)
+	if prev != math.MaxInt64 {
+		return nil
+	}
+	debug.SetMemoryLimit(limit)
+	return func() {
+		if debug.SetMemoryLimit(-1) == limit {
+			debug.SetMemoryLimit(prev)
+		}
 	}
 }
 
@@ -115,9 +140,8 @@ func (s *shredStage) process(ctx context.Context, b *recBatch, nParts int) error
 // enriched-TSV archive (before dedupe), then the shredded output.
 func (s *shredStage) reduceTask(ctx context.Context, p int, read func(func([]byte) error) error, c *Counters) (_ *TaskOutput, err error) {
 	j := s.j
-	budget := j.cfg.MemoryBudget / int64(2*j.cfg.Parallelism)
 	d, err := dedupe.New(dedupe.Config{
-		MemoryBudget: max(budget, 16<<20), SpillDir: j.cfg.SpillDir,
+		MemoryBudget: j.cfg.dedupeBudget(), SpillDir: j.cfg.SpillDir,
 		Manifest: s.manifest, ETLTime: j.etl, Logger: j.cfg.Logger,
 	})
 	if err != nil {
