@@ -290,7 +290,7 @@ func (en *Enricher) enrichInto(ctx context.Context, raw *adapter.RawEvent, ids *
 	}
 	var uaCtx json.RawMessage
 	if impl := reg.UAParser.Impl; impl != nil && ua != "" {
-		c, err := impl.UAParserContext(ua)
+		c, err := sc.uaParserContext(impl, ua)
 		msgs.addErr(slotUAParser, err)
 		if err == nil {
 			uaCtx = c

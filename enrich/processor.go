@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -123,6 +124,8 @@ type scratch struct {
 	lastCTStr string
 	// useragents memoizes the URL-decoded useragent (UTF-8 payloads).
 	useragents map[string]string
+	// uaContexts memoizes the ua-parser context of an agent.
+	uaContexts map[string]json.RawMessage
 }
 
 // maxUseragents bounds scratch.useragents (it starts over when full).
@@ -141,9 +144,26 @@ func (sc *scratch) decodeUseragent(enc, ua string) (string, string) {
 		if sc.useragents == nil || len(sc.useragents) >= maxUseragents {
 			sc.useragents = make(map[string]string)
 		}
-		sc.useragents[ua] = d
+		sc.useragents[strings.Clone(ua)] = d
 	}
 	return d, m
+}
+
+// uaParserContext is impl.UAParserContext(ua), memoized per Result (the
+// enrichment's own cache is shared by every worker, behind locks): the
+// context depends on the agent alone.
+func (sc *scratch) uaParserContext(impl enrichment.UAParser, ua string) (json.RawMessage, error) {
+	if c, ok := sc.uaContexts[ua]; ok {
+		return c, nil
+	}
+	c, err := impl.UAParserContext(ua)
+	if err == nil {
+		if sc.uaContexts == nil || len(sc.uaContexts) >= maxUseragents {
+			sc.uaContexts = make(map[string]json.RawMessage)
+		}
+		sc.uaContexts[strings.Clone(ua)] = c // not the record's whole text
+	}
+	return c, err
 }
 
 // collectorTstamp is formatCollectorTstamp, remembering the last result.
