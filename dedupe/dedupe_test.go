@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"slices"
@@ -413,6 +414,95 @@ func TestRadixSortMatchesComparisonSort(t *testing.T) {
 		for i := range want {
 			if d.cmpKeys(&want[i], &d.keys[i]) != 0 {
 				t.Fatalf("skew %v: key %d differs", skew, i)
+			}
+		}
+	}
+}
+
+// variedLines makes n lines where natural duplicates differ in etl_tstamp
+// (or have none), length and event_id case, some lines have the 130-field
+// layout and some no fingerprint.
+func variedLines(seed uint64, n int) [][]byte {
+	rng := rand.New(rand.NewPCG(seed, 99))
+	ids := make([]string, n/4+1)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("%08x-%04x-4%03x-a%03x-%012x", rng.Uint32(), rng.IntN(1<<16), rng.IntN(1<<12), rng.IntN(1<<12), rng.Int64N(1<<48))
+	}
+	var lines [][]byte
+	for len(lines) < n {
+		id := ids[rng.IntN(len(ids))]
+		if rng.IntN(20) == 0 {
+			id = strings.ToUpper(id)
+		}
+		e := ev{id: id, fp: fmt.Sprintf("%032x", rng.IntN(3)), ip: fmt.Sprintf("10.0.%d.%d", rng.IntN(4), rng.IntN(3))}
+		switch rng.IntN(10) {
+		case 0:
+			e.fp = ""
+		case 1:
+			e.etl = "2024-03-01 11:00:00.000"
+		case 2:
+			e.etl = "-"
+		case 3:
+			e.etl = "2024-03-01 09:00:00.000"
+		}
+		e.ip += strings.Repeat("x", rng.IntN(3)*rng.IntN(300))
+		l := e.line()
+		if rng.IntN(10) == 0 {
+			l = l[:bytes.LastIndexByte(l, '\t')] // 130 fields
+		}
+		lines = append(lines, l)
+		if rng.IntN(4) == 0 {
+			lines = append(lines, bytes.Clone(l))
+		}
+	}
+	return lines
+}
+
+// TestNaturalDedupeMatchesReference checks the keep rule against a direct
+// implementation: per (event_id, fingerprint), the line with the earliest
+// etl_tstamp, then the smallest bytes. Feeding only the reference's
+// survivors must give the same output with no natural duplicates, in memory
+// and spilling.
+func TestNaturalDedupeMatchesReference(t *testing.T) {
+	for seed := uint64(1); seed <= 4; seed++ {
+		lines := variedLines(seed, 4000)
+		best := map[[2]string][]byte{}
+		var survivors [][]byte
+		for _, l := range lines {
+			li, err := scanLine(l)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if li.fpLen == 0 {
+				survivors = append(survivors, l)
+				continue
+			}
+			k := [2]string{string(appendUUID(nil, li.hi, li.lo)), string(l[li.fpOff : li.fpOff+li.fpLen])}
+			old, ok := best[k]
+			if !ok {
+				best[k] = l
+				continue
+			}
+			lo, _ := scanLine(old)
+			etl, oldETL := l[li.etlOff:li.etlOff+li.etlLen], old[lo.etlOff:lo.etlOff+lo.etlLen]
+			if c := bytes.Compare(etl, oldETL); c < 0 || c == 0 && bytes.Compare(l, old) < 0 {
+				best[k] = l
+			}
+		}
+		for _, l := range best {
+			survivors = append(survivors, l)
+		}
+		want, wst := run(t, Config{}, survivors)
+		if wst.NaturalDuplicates != 0 {
+			t.Fatalf("seed %d: reference survivors have %d natural duplicates", seed, wst.NaturalDuplicates)
+		}
+		for _, cfg := range []Config{{}, {MemoryBudget: 64 << 10, SpillDir: t.TempDir(), MaxMergeFanIn: 3}} {
+			got, st := run(t, cfg, lines)
+			if !bytes.Equal(serialize(got), serialize(want)) {
+				t.Fatalf("seed %d, budget %d: output differs from the reference", seed, cfg.MemoryBudget)
+			}
+			if st.NaturalDuplicates != int64(len(lines)-len(survivors)) {
+				t.Fatalf("seed %d: %d natural duplicates, want %d", seed, st.NaturalDuplicates, len(lines)-len(survivors))
 			}
 		}
 	}

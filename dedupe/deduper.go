@@ -62,6 +62,8 @@ type Deduper struct {
 	cur       int
 	chunkSize int
 	held      int64
+	sink      uint64 // keeps the loads of touch alive
+	marking   bool   // sortKeys marks natural duplicates (sortDedupe)
 
 	dir  string // spill folder, made on first spill
 	runs []runFile
@@ -277,7 +279,7 @@ func (d *Deduper) Finish(ctx context.Context, emit func(line []byte, dup *Synthe
 
 	f := newFinisher(ctx, d, emit)
 	if len(d.runs) == 0 {
-		d.sortKeys()
+		d.sortDedupe()
 		f.stable = true
 		keys := d.keys
 		single := d.cfg.Manifest == nil
@@ -286,6 +288,9 @@ func (d *Deduper) Finish(ctx context.Context, emit func(line []byte, dup *Synthe
 				if err := ctx.Err(); err != nil {
 					return d.stats, err
 				}
+			}
+			if i&(prefetchBlock-1) == 0 {
+				d.prefetchGroups(i, min(i+prefetchBlock, len(keys)), single)
 			}
 			k := &keys[i]
 			// Fast path: an event_id seen once, no manifest. Only the key
@@ -321,6 +326,31 @@ func (d *Deduper) Finish(ctx context.Context, emit func(line []byte, dup *Synthe
 			d.stats.Lines, d.stats.Emitted, d.stats.NaturalDuplicates, d.stats.CrossBatchDuplicates))
 	}
 	return d.stats, nil
+}
+
+// prefetchBlock is how many keys Finish looks ahead with prefetchGroups.
+const prefetchBlock = 64
+
+// prefetchGroups loads the field offsets and lines that Finish is about to
+// read for keys[i:j] — those of event_id groups, or all with a manifest —
+// so that their cache misses overlap (see touch).
+func (d *Deduper) prefetchGroups(i, j int, single bool) {
+	keys := d.keys
+	var sink uint64
+	var grouped [prefetchBlock]bool
+	for x := i; x < j; x++ {
+		k := &keys[x]
+		if !single || (x > 0 && sameID(&keys[x-1], k)) || (x+1 < len(keys) && sameID(&keys[x+1], k)) {
+			grouped[x-i] = true
+			sink += uint64(d.meta[k.idx].fpLen)
+		}
+	}
+	for x := i; x < j; x++ {
+		if grouped[x-i] {
+			sink += touch(d.line(&keys[x]))
+		}
+	}
+	d.sink += sink
 }
 
 func sameID(a, b *sortKey) bool { return a.hi == b.hi && a.lo == b.lo }

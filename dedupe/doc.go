@@ -58,10 +58,15 @@
 // etl_tstamp, event_id, event_fingerprint), copies it into an arena of
 // chunks and appends a 40-byte sort key (event_id as two uint64, xxhash64 of
 // the fingerprint, the line's place) plus 16 bytes of field offsets.
-// Finish sorts the keys with up to two 8-bit MSD radix passes on the
-// (random) event_id bits and insertion sort within the small buckets left,
-// then walks them: an event_id seen once is emitted straight from its key;
-// groups go through natural dedupe, the manifest (in batches of
+// Finish sorts the keys by the compact key alone (event_id, fingerprint
+// hash: up to two 8-bit MSD radix passes on the random event_id bits and
+// insertion sort within the small buckets left, no line touched), then
+// orders each run of equal keys by the rest of cmpRec and drops its natural
+// duplicates on the spot (a run of k identical copies costs k-1 line
+// comparisons). Runs are handled in batches whose lines are loaded first, so
+// that their cache misses overlap. Finish then walks the keys: an event_id
+// seen once is emitted straight from its key; groups (their lines loaded
+// ahead the same way) go through the manifest (in batches of
 // Config.ManifestBatch) and synthetic handling. A Deduper can be Reset and
 // reused for the next partition, keeping its arena.
 //

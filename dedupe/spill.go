@@ -142,7 +142,7 @@ func (w *runWriter) abort() {
 // spill sorts the in-memory lines, writes them as one run and empties the
 // arena (keeping its regular chunks for reuse).
 func (d *Deduper) spill() error {
-	d.sortKeys()
+	d.sortDedupe()
 	w, err := d.createRun()
 	if err != nil {
 		return err
