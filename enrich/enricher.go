@@ -211,7 +211,9 @@ func (en *Enricher) enrichInto(ctx context.Context, raw *adapter.RawEvent, ids *
 	// ranks are applied in order.
 	var vals [numTransforms]string
 	var present [(numTransforms + 63) / 64]uint64
+	params := sc.params[:0] // the parameters once more, for the fingerprint
 	for k, v := range raw.Parameters {
+		params = append(params, enrichment.Param{Name: k, Value: v})
 		if t := lookupTransform(k); t != nil {
 			vals[t.rank] = v
 			present[t.rank>>6] |= 1 << (t.rank & 63)
@@ -345,8 +347,14 @@ func (en *Enricher) enrichInto(ctx context.Context, raw *adapter.RawEvent, ids *
 	}
 
 	if impl := reg.EventFingerprint.Impl; impl != nil {
-		e.Fields[event.EventFingerprint] = impl.Fingerprint(raw.Parameters)
+		if pf, ok := impl.(enrichment.ParamsFingerprint); ok {
+			e.Fields[event.EventFingerprint] = pf.FingerprintParams(params)
+		} else {
+			e.Fields[event.EventFingerprint] = impl.Fingerprint(raw.Parameters)
+		}
 	}
+	clear(params)
+	sc.params = params[:0]
 
 	// Contexts, unstructured event and the event's schema.
 	var customBuf [4]entityRef

@@ -113,6 +113,7 @@ type scratch struct {
 	refrURI    enrichment.URI
 	query      enrichment.Query
 	prepared   []json.RawMessage
+	params     []enrichment.Param
 	// uaDerived memoizes derived_contexts made of one ua-parser context,
 	// by the address and length of the context's bytes: UAParserContext
 	// returns bytes it never modifies (shared with its cache), and the key

@@ -77,6 +77,9 @@ type fingerprintScratch struct {
 	buf   []byte
 	pairs []fingerprintPair
 	keys  []uint64
+	// packed: every name so far fits the integer sort; byteOrder: byte
+	// order is Java's order for every name so far.
+	packed, byteOrder bool
 }
 
 // Fingerprint returns the hex digest of params.
@@ -88,39 +91,66 @@ type fingerprintScratch struct {
 // byte makes the sort one of plain integers.
 func (f *eventFingerprint) Fingerprint(params map[string]string) string {
 	sc := f.bufs.Get().(*fingerprintScratch)
-	pairs := sc.pairs[:0]
-	keys := sc.keys[:0]
-	packed, byteOrder := true, true
+	sc.reset()
 	for k, v := range params {
-		if f.excluded(k) {
-			continue
+		if !f.excluded(k) {
+			sc.add(k, v)
 		}
-		pre := keyPrefix(k)
-		if len(k) > 7 || len(pairs) > 255 {
-			packed = false
+	}
+	return f.finish(sc)
+}
+
+// FingerprintParams is Fingerprint for parameters given as a list (each
+// name once, in any order): the enricher's copy of the map, which saves
+// iterating the map a second time.
+func (f *eventFingerprint) FingerprintParams(params []Param) string {
+	sc := f.bufs.Get().(*fingerprintScratch)
+	sc.reset()
+	for i := range params {
+		if k := params[i].Name; !f.excluded(k) {
+			sc.add(k, params[i].Value)
 		}
-		for i := 0; i < len(k); i++ {
-			if c := k[i]; c == 0 || c >= 0xEE {
-				packed = false
-				if c >= 0xEE {
-					byteOrder = false
-				}
+	}
+	return f.finish(sc)
+}
+
+func (sc *fingerprintScratch) reset() {
+	sc.pairs, sc.keys = sc.pairs[:0], sc.keys[:0]
+	sc.packed, sc.byteOrder = true, true
+}
+
+// add adds one parameter that is not excluded.
+func (sc *fingerprintScratch) add(k, v string) {
+	pre := keyPrefix(k)
+	if len(k) > 7 || len(sc.pairs) > 255 {
+		sc.packed = false
+	}
+	for i := 0; i < len(k); i++ {
+		if c := k[i]; c == 0 || c >= 0xEE {
+			sc.packed = false
+			if c >= 0xEE {
+				sc.byteOrder = false
 			}
 		}
-		if packed {
-			keys = append(keys, pre|uint64(len(pairs)))
-		}
-		pairs = append(pairs, fingerprintPair{pre, k, v})
 	}
+	if sc.packed {
+		sc.keys = append(sc.keys, pre|uint64(len(sc.pairs)))
+	}
+	sc.pairs = append(sc.pairs, fingerprintPair{pre, k, v})
+}
+
+// finish sorts and hashes the parameters added to sc and gives sc back.
+func (f *eventFingerprint) finish(sc *fingerprintScratch) string {
+	pairs, keys := sc.pairs, sc.keys
 	b := sc.buf[:0]
 	switch {
-	case packed:
+	case sc.packed:
 		slices.Sort(keys)
 		for _, key := range keys {
 			p := &pairs[key&0xff]
 			b = appendPair(b, p.k, p.v)
 		}
-	case byteOrder && len(pairs) <= 64:
+	case sc.byteOrder && len(pairs) <= 64:
 		sortPairsBytewise(pairs)
 		for i := range pairs {
 			b = appendPair(b, pairs[i].k, pairs[i].v)

@@ -25,25 +25,25 @@ func TestEventFingerprint(t *testing.T) {
 			t.Fatal(err)
 		}
 		for i := 0; i < 3; i++ { // pooled buffers are reused correctly
-			if got := f.Fingerprint(params); got != want {
+			if got := fingerprintBoth(t, f, params); got != want {
 				t.Errorf("%s: got %s, want %s", algo, got, want)
 			}
 		}
 	}
 	// Excluded parameters do not matter; others do.
 	f, _ := newEventFingerprint(&EventFingerprintConfig{HashAlgorithm: "MD5", ExcludeParameters: []string{"eid", "stm"}}, nil)
-	a := f.Fingerprint(params)
+	a := fingerprintBoth(t, f, params)
 	params["eid"] = "other"
-	if f.Fingerprint(params) != a {
+	if fingerprintBoth(t, f, params) != a {
 		t.Error("an excluded parameter changed the fingerprint")
 	}
 	params["e"] = "se"
-	if f.Fingerprint(params) == a {
+	if fingerprintBoth(t, f, params) == a {
 		t.Error("an included parameter did not change the fingerprint")
 	}
 	// Java String order: U+1F600 (a surrogate pair, 0xD83D…) sorts before
 	// U+FB01; the digest of "\U0001F600\x1f2\x1f\uFB01\x1f1\x1f".
-	if got := f.Fingerprint(map[string]string{"\uFB01": "1", "\U0001F600": "2"}); got != "139fcb58b4dd1a1e98a0876a685ea10e" {
+	if got := fingerprintBoth(t, f, map[string]string{"\uFB01": "1", "\U0001F600": "2"}); got != "139fcb58b4dd1a1e98a0876a685ea10e" {
 		t.Errorf("UTF-16 order: %s", got)
 	}
 	// Many parameters (beyond the stack buffer) and an empty map.
@@ -51,10 +51,10 @@ func TestEventFingerprint(t *testing.T) {
 	for i := 0; i < 300; i++ {
 		big[strings.Repeat("k", i%7+1)+string(rune('a'+i%26))+string(rune('A'+i/26))] = "v"
 	}
-	if got := f.Fingerprint(big); len(got) != 32 {
+	if got := fingerprintBoth(t, f, big); len(got) != 32 {
 		t.Errorf("big: %q", got)
 	}
-	if got := f.Fingerprint(nil); got != "d41d8cd98f00b204e9800998ecf8427e" {
+	if got := fingerprintBoth(t, f, nil); got != "d41d8cd98f00b204e9800998ecf8427e" {
 		t.Errorf("empty: %s", got)
 	}
 }
@@ -94,7 +94,7 @@ func TestEventFingerprintConcurrent(t *testing.T) {
 	inputs := []map[string]string{{"e": "pv"}, {"e": "se", "se_ca": strings.Repeat("x", 5000)}, {"aid": "a", "tv": "js"}}
 	want := make([]string, len(inputs))
 	for i, in := range inputs {
-		want[i] = f.Fingerprint(in)
+		want[i] = fingerprintBoth(t, f, in)
 	}
 	done := make(chan string)
 	for g := 0; g < 6; g++ {
@@ -148,13 +148,28 @@ func TestEventFingerprintOrder(t *testing.T) {
 			return hex.EncodeToString(s[:])
 		}
 		for i := 0; i < 5; i++ { // random map orders
-			if got, want := f.Fingerprint(params), ref(); got != want {
+			if got, want := fingerprintBoth(t, f, params), ref(); got != want {
 				t.Fatalf("exclude %v: %s, want %s", exclude, got, want)
 			}
 		}
 		params["\uFB01"], params["\U0001F600"] = "1", "2" // the UTF-16 order path
-		if got, want := f.Fingerprint(params), ref(); got != want {
+		if got, want := fingerprintBoth(t, f, params), ref(); got != want {
 			t.Fatalf("exclude %v, UTF-16 order: %s, want %s", exclude, got, want)
 		}
 	}
+}
+
+// fingerprintBoth is f.Fingerprint(params), checked against
+// FingerprintParams on the same parameters as a list.
+func fingerprintBoth(t *testing.T, f EventFingerprint, params map[string]string) string {
+	t.Helper()
+	want := f.Fingerprint(params)
+	list := make([]Param, 0, len(params))
+	for k, v := range params {
+		list = append(list, Param{k, v})
+	}
+	if got := f.(ParamsFingerprint).FingerprintParams(list); got != want {
+		t.Fatalf("FingerprintParams %s, Fingerprint %s", got, want)
+	}
+	return want
 }

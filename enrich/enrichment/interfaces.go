@@ -80,6 +80,16 @@ type EventFingerprint interface {
 	Fingerprint(params map[string]string) string
 }
 
+// Param is one raw tracker-protocol parameter.
+type Param struct{ Name, Value string }
+
+// ParamsFingerprint is implemented by an EventFingerprint that also takes
+// the parameters as a list (each name once, any order), as the enricher
+// has them; the result is Fingerprint's for the same parameters.
+type ParamsFingerprint interface {
+	FingerprintParams(params []Param) string
+}
+
 // JavaScript runs the user's script on the enriched event and returns the
 // contexts it produced (R108: JavascriptScriptEnrichment.process).
 type JavaScript interface {
