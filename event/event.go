@@ -3,6 +3,7 @@ package event
 import (
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -149,10 +150,16 @@ func ValidateField(f Field, v string) error {
 	}
 	switch f.Kind() {
 	case KindInt:
+		if len(v) <= 9 && allDigits(v) {
+			break // at most 999,999,999: a 32-bit integer
+		}
 		if _, err := strconv.ParseInt(v, 10, 32); err != nil {
 			return fmt.Errorf("field %s: [%s] is not a 32-bit integer", f.Name(), v)
 		}
 	case KindDouble, KindDecimal:
+		if plainDecimal(v) {
+			break // digits with an optional sign and point: always a finite float64
+		}
 		if _, err := strconv.ParseFloat(v, 64); err != nil {
 			return fmt.Errorf("field %s: [%s] is not a number", f.Name(), v)
 		}
@@ -171,6 +178,30 @@ func ValidateField(f Field, v string) error {
 		}
 	}
 	return nil
+}
+
+// allDigits reports whether s is non-empty and all ASCII digits.
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// plainDecimal reports whether s is [-+]digits[.digits] (digits on both
+// sides of a point) of at most 300 bytes: strconv.ParseFloat accepts every
+// such string (too few digits to overflow).
+func plainDecimal(s string) bool {
+	if len(s) > 300 {
+		return false
+	}
+	if s != "" && (s[0] == '-' || s[0] == '+') {
+		s = s[1:]
+	}
+	whole, frac, point := strings.Cut(s, ".")
+	return allDigits(whole) && (!point || allDigits(frac))
 }
 
 // runeCount counts the characters of s, stopping once it passes limit.

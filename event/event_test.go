@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -274,5 +275,34 @@ func TestTimestampUnixMilli(t *testing.T) {
 	}
 	for _, s := range []string{"2026-02-29 00:00:00", "2024-02-29 00:00:00.1", "2026-13-01 00:00:00", "x", "2026-01-01 24:00:00.000", "2026-01-01 00:00:00."} {
 		check(s)
+	}
+}
+
+// TestValidateNumberFastPaths checks the digit-only fast paths of
+// ValidateField against strconv on numbers near the limits.
+func TestValidateNumberFastPaths(t *testing.T) {
+	var intField, floatField Field = -1, -1
+	for f := Field(0); int(f) < NumFields; f++ {
+		switch {
+		case f.Kind() == KindInt && intField < 0:
+			intField = f
+		case f.Kind() == KindDouble && f.MaxLen() == 0 && floatField < 0:
+			floatField = f
+		}
+	}
+	if intField < 0 || floatField < 0 {
+		t.Fatal("no int or double field")
+	}
+	for _, v := range []string{"0", "7", "999999999", "2147483647", "2147483648", "-2147483648", "-2147483649", "+5", "-", "+", "1e3",
+		"0.5", "-0.5", "+0.5", ".5", "5.", "1.2.3", "0x10", "١٢", "00000000000000000000000001", strings.Repeat("9", 300), strings.Repeat("9", 310),
+		strings.Repeat("9", 299) + ".5", "NaN", "Inf", " 1"} {
+		_, ierr := strconv.ParseInt(v, 10, 32)
+		if got := ValidateField(intField, v); (got == nil) != (ierr == nil) {
+			t.Errorf("int %q: %v, strconv %v", v, got, ierr)
+		}
+		_, ferr := strconv.ParseFloat(v, 64)
+		if got := ValidateField(floatField, v); (got == nil) != (ferr == nil) {
+			t.Errorf("double %q: %v, strconv %v", v, got, ferr)
+		}
 	}
 }

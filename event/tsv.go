@@ -16,19 +16,14 @@ const MinTSVFields = 108
 // other ASCII control character (U+0000–U+001F, U+007F) is removed. It
 // returns v itself when there is nothing to change.
 func Sanitize(v string) string {
-	clean := true
-	for i := 0; i < len(v); i++ {
-		if c := v[i]; c < 0x20 || c == 0x7f {
-			clean = false
-			break
-		}
-	}
-	if clean {
+	first := cleanPrefix(v)
+	if first == len(v) {
 		return v
 	}
 	var b strings.Builder
 	b.Grow(len(v) + 8)
-	for i := 0; i < len(v); i++ {
+	b.WriteString(v[:first])
+	for i := first; i < len(v); i++ {
 		switch c := v[i]; {
 		case c == '\t':
 			b.WriteString("    ")
