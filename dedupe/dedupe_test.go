@@ -507,3 +507,35 @@ func TestNaturalDedupeMatchesReference(t *testing.T) {
 		}
 	}
 }
+
+// TestCorruptSpillRunIsAnError flips a byte inside a spilled run: Finish
+// must fail (the block checksum), not emit altered lines.
+func TestCorruptSpillRunIsAnError(t *testing.T) {
+	dir := t.TempDir()
+	d, err := New(Config{MemoryBudget: 64 << 10, SpillDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range randomLines(rand.New(rand.NewPCG(21, 22)), 2000) {
+		if err := d.Add(l); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(d.runs) < 2 {
+		t.Fatalf("no spill: %+v", d.Stats())
+	}
+	path := d.runs[0].path
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[len(b)/2] ^= 0x55
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err = d.Finish(context.Background(), func([]byte, *Synthetic) error { return nil })
+	if err == nil || !strings.Contains(err.Error(), "spill run") {
+		t.Fatalf("Finish on a corrupt run: %v", err)
+	}
+	assertEmptyDir(t, dir)
+}

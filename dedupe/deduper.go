@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/cespare/xxhash/v2"
-	"github.com/klauspost/compress/zstd"
+	"github.com/klauspost/compress/s2"
 
 	"github.com/furrowdata/furrow/event"
 )
@@ -67,7 +67,7 @@ type Deduper struct {
 
 	dir  string // spill folder, made on first spill
 	runs []runFile
-	enc  *zstd.Encoder
+	enc  *s2.Writer
 	seq  int
 
 	stats Stats

@@ -72,9 +72,10 @@
 //
 // Everything held — arena chunks, keys, the radix scratch, offsets, slice
 // capacity included — counts against Config.MemoryBudget. When the next
-// allocation would exceed it, the keys are sorted and the lines written as a
-// run: a zstd stream (klauspost/compress, fastest level, 128 KiB window,
-// checksummed) of records in cmpRec order, in a private folder under
+// allocation would exceed it, the keys are sorted (natural duplicates
+// dropped) and the lines written as a run: an S2 stream (klauspost/compress,
+// 128 KiB blocks, each CRC-checked) of records in cmpRec order, in a private
+// folder under
 // Config.SpillDir; the arena is then reused. Finish spills the remainder,
 // frees the arena, merges runs k at a time (k bounded by the budget and
 // Config.MaxMergeFanIn) until one pass can stream the final merge through
