@@ -132,6 +132,7 @@ type uriParser struct {
 	port         int
 	authorityReg bool
 	err          *uriError
+	slowOnly     bool // tests: no fast paths
 }
 
 // at reports whether s[p] is c.
@@ -330,6 +331,9 @@ func (u *uriParser) parseHierarchical(start, n int) int {
 }
 
 func (u *uriParser) parseAuthority(start, n int) int {
+	if !u.slowOnly && u.simpleAuthority(start, n) {
+		return n
+	}
 	p := start
 	var serverChars bool
 	if u.scanStop(p, n, setNone, setRBracket) > p {
@@ -391,6 +395,59 @@ func (u *uriParser) scanQuiet(p, n int, m charMask) int {
 	}
 	return q
 }
+
+// simpleAuthority handles the usual authority, "host.name[.][:digits]"
+// where every label is letters, digits and inner dashes and the first
+// and last labels start with a letter, as the full parse would (the
+// server-based parse succeeds: no IPv4 candidate, a valid hostname, a
+// port of at most nine digits). It reports false, changing nothing, for
+// anything else.
+func (u *uriParser) simpleAuthority(start, n int) bool {
+	s := u.s[start:n]
+	host, port, hasPort := strings.Cut(s, ":")
+	if hasPort && (len(port) > 9 || !allASCIIDigits(port) && port != "") {
+		return false
+	}
+	if host == "" || !isASCIILetter(host[0]) {
+		return false
+	}
+	last := 0 // start of the last label
+	labelStart := true
+	for i := 0; i < len(host); i++ {
+		c := host[i]
+		switch {
+		case c == '.':
+			if labelStart || host[i-1] == '-' {
+				return false // empty label, or one ending in '-'
+			}
+			labelStart = true
+		case c == '-':
+			if labelStart {
+				return false
+			}
+		case isASCIILetter(c) || c >= '0' && c <= '9':
+			if labelStart {
+				last, labelStart = i, false
+			}
+		default:
+			return false
+		}
+	}
+	if !labelStart && host[len(host)-1] == '-' {
+		return false
+	}
+	if !isASCIILetter(host[last]) {
+		return false
+	}
+	u.host = host
+	if port != "" {
+		v, _ := javaParseInt(port, 32)
+		u.port = int(v)
+	}
+	return true
+}
+
+func isASCIILetter(c byte) bool { return c|0x20 >= 'a' && c|0x20 <= 'z' }
 
 func (u *uriParser) parseServer(start, n int) int {
 	p := start
@@ -566,11 +623,17 @@ func parseJavaURI(s string) (*uriParser, *uriError) { return parseJavaURIInto(ni
 
 // parseJavaURIInto is parseJavaURI filling dst (nil: a new uriParser).
 func parseJavaURIInto(dst *uriParser, s string) (*uriParser, *uriError) {
+	return parseJavaURIMode(dst, s, false)
+}
+
+// parseJavaURIMode is parseJavaURIInto; slowOnly turns the fast paths off
+// (tests compare both).
+func parseJavaURIMode(dst *uriParser, s string, slowOnly bool) (*uriParser, *uriError) {
 	u := dst
 	if u == nil {
 		u = new(uriParser)
 	}
-	*u = uriParser{s: s, port: -1}
+	*u = uriParser{s: s, port: -1, slowOnly: slowOnly}
 	u.parse()
 	if u.err != nil {
 		return nil, u.err

@@ -1,6 +1,7 @@
 package enrich
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/furrowdata/furrow/enrich/enrichment"
@@ -128,4 +129,60 @@ func FuzzStringToURI(f *testing.F) {
 			t.Fatalf("%q: components differ on re-parse: %+v vs %+v", s, u.components(), again.components())
 		}
 	})
+}
+
+// checkAuthorityFastPath compares the parse of s with and without the
+// authority fast path.
+func checkAuthorityFastPath(t *testing.T, s string) {
+	t.Helper()
+	fast, ferr := parseJavaURIMode(nil, s, false)
+	slow, serr := parseJavaURIMode(nil, s, true)
+	if (ferr == nil) != (serr == nil) || ferr != nil && ferr.Message() != serr.Message() {
+		t.Fatalf("%q: fast path error %v, full parse %v", s, msgOf(ferr), msgOf(serr))
+	}
+	if ferr == nil {
+		fast.slowOnly = false
+		slow.slowOnly = false
+		if *fast != *slow {
+			t.Fatalf("%q:\nfast path %+v\nfull parse %+v", s, *fast, *slow)
+		}
+	}
+}
+
+// TestAuthorityFastPath: every authority over a small alphabet (labels,
+// dashes, dots, digits, ports) parses as the full java.net.URI rules do.
+func TestAuthorityFastPath(t *testing.T) {
+	const alphabet = "aZ0-.:"
+	var gen func(prefix string, n int)
+	gen = func(prefix string, n int) {
+		for _, form := range []string{"http://%s/p?q", "//%s", "http://%s", "x://u@%s/"} {
+			checkAuthorityFastPath(t, fmt.Sprintf(form, prefix))
+		}
+		if n == 0 {
+			return
+		}
+		for i := 0; i < len(alphabet); i++ {
+			gen(prefix+alphabet[i:i+1], n-1)
+		}
+	}
+	gen("", 6)
+	for _, a := range []string{"www.acme-outdoor.example", "a.b.c.", "1.2.3.4", "1.2.3.4:80", "a:99999999", "a:999999999", "a:2147483648",
+		"example.com:8080", "x-y.z", "x.-y", "x-.y", "9a.com", "a.9com", "a..b", ".a", "a.b:", "a.b:x", "ä.com", "a_b.com", "[::1]:80", "a%41.com"} {
+		checkAuthorityFastPath(t, "http://"+a+"/")
+	}
+}
+
+func FuzzAuthorityFastPath(f *testing.F) {
+	f.Add("www.acme-outdoor.example:8080")
+	f.Add("a.b.c.")
+	f.Fuzz(func(t *testing.T, a string) {
+		checkAuthorityFastPath(t, "http://"+a+"/x?y")
+	})
+}
+
+func msgOf(e *uriError) string {
+	if e == nil {
+		return "<nil>"
+	}
+	return e.Message()
 }
