@@ -138,44 +138,53 @@ func clip(b []byte) []byte {
 	return b
 }
 
-// parseUUID parses the canonical 8-4-4-4-12 hex form (either case). It
-// decodes eight digits at a time in a uint64 (SWAR): this runs for every
-// line Add sees.
+// parseUUID parses the canonical 8-4-4-4-12 hex form (either case). It runs
+// for every line Add sees: a table look-up per digit, two independent
+// accumulators, one validity check at the end.
 func parseUUID(s []byte) (hi, lo uint64, ok bool) {
 	if len(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
 		return 0, 0, false
 	}
 	s = s[:36:36]
-	le := binary.LittleEndian
-	a, okA := hex8(le.Uint64(s[0:8]))
-	b, okB := hex8(uint64(le.Uint32(s[9:13])) | uint64(le.Uint32(s[14:18]))<<32)
-	c, okC := hex8(uint64(le.Uint32(s[19:23])) | uint64(le.Uint32(s[24:28]))<<32)
-	d, okD := hex8(le.Uint64(s[28:36]))
-	return a<<32 | b, c<<32 | d, okA && okB && okC && okD
+	var bad byte
+	for _, c := range s[0:8] {
+		v := hexDigits[c]
+		bad |= v
+		hi = hi<<4 | uint64(v)
+	}
+	for _, c := range s[28:36] {
+		v := hexDigits[c]
+		bad |= v
+		lo = lo<<4 | uint64(v)
+	}
+	var mid uint64
+	for _, c := range s[9:13] {
+		v := hexDigits[c]
+		bad |= v
+		hi = hi<<4 | uint64(v)
+	}
+	for _, c := range s[14:18] {
+		v := hexDigits[c]
+		bad |= v
+		hi = hi<<4 | uint64(v)
+	}
+	for _, c := range s[19:23] {
+		v := hexDigits[c]
+		bad |= v
+		mid = mid<<4 | uint64(v)
+	}
+	for _, c := range s[24:28] {
+		v := hexDigits[c]
+		bad |= v
+		mid = mid<<4 | uint64(v)
+	}
+	lo |= mid << 32
+	return hi, lo, bad&0x80 == 0
 }
 
-// hex8 decodes eight ASCII hex digits loaded little-endian (the first digit
-// in the lowest byte) into a 32-bit value.
-func hex8(x uint64) (uint64, bool) {
-	const (
-		ones = 0x0101010101010101
-		high = 0x8080808080808080
-	)
-	// Per byte (all < 0x80): high bit set when the byte is ≥ lo / > hi.
-	ge := func(lo uint64) uint64 { return (x + (0x80-lo)*ones) & high }
-	gt := func(hi uint64) uint64 { return (x + (0x7f-hi)*ones) & high }
-	digit := ge('0') &^ gt('9')
-	alpha := (ge('a') &^ gt('f')) | (ge('A') &^ gt('F'))
-	if x&high != 0 || digit|alpha != high {
-		return 0, false
-	}
-	v := x&(0x0f*ones) + (alpha>>7)*9 // nibble values, first digit lowest
-	v = bits.ReverseBytes64(v)        // first digit highest
-	v = (v&0x0f000f000f000f00)>>4 | v&0x000f000f000f000f
-	v = (v&0x00ff000000ff0000)>>8 | v&0x000000ff000000ff
-	v = (v&0x0000ffff00000000)>>16 | v&0x000000000000ffff
-	return v, true
-}
+// hexDigits maps an ASCII hex digit (either case) to its value, any other
+// byte to 0xff.
+const hexDigits = "\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x00\x01\x02\x03\x04\x05\x06\x07\x08\x09\xff\xff\xff\xff\xff\xff\xff\x0a\x0b\x0c\x0d\x0e\x0f\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x0a\x0b\x0c\x0d\x0e\x0f\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff"
 
 // appendUUID appends the canonical lowercase form of hi/lo.
 func appendUUID(dst []byte, hi, lo uint64) []byte {

@@ -31,6 +31,30 @@ func TestParseUUIDRoundTrip(t *testing.T) {
 	}
 }
 
+// TestParseUUIDEveryByte puts every byte value at every digit position: it
+// is accepted exactly when it is a hex digit, with google/uuid's value.
+func TestParseUUIDEveryByte(t *testing.T) {
+	for pos := range len(idA) {
+		if idA[pos] == '-' {
+			continue
+		}
+		for c := range 256 {
+			s := []byte(idA)
+			s[pos] = byte(c)
+			hi, lo, ok := parseUUID(s)
+			isHex := strings.IndexByte("0123456789abcdefABCDEF", byte(c)) >= 0
+			if ok != isHex {
+				t.Fatalf("position %d byte %#x: accepted %v", pos, c, ok)
+			}
+			if ok {
+				if got, want := string(appendUUID(nil, hi, lo)), uuid.MustParse(string(s)).String(); got != want {
+					t.Fatalf("position %d byte %#x: %s, want %s", pos, c, got, want)
+				}
+			}
+		}
+	}
+}
+
 func TestSyntheticNamespace(t *testing.T) {
 	want := uuid.NewSHA1(uuid.NameSpaceURL, []byte("https://github.com/furrowdata/furrow/dedupe#synthetic-duplicate"))
 	if want.String() != SyntheticNamespace {
