@@ -73,7 +73,11 @@ func (j *Job) mapRecords(ctx context.Context, task int, split Split, out shuffle
 		return fmt.Errorf("opening %s: %w", j.in.URL(split.Key), err)
 	}
 	defer body.Close()
-	cr := &countingReader{r: body, n: &c.BytesIn, p: j.progress}
+	// The reader runs in next's goroutine while consume adds batches to c:
+	// bytes are counted apart and added once every goroutine is done.
+	var bytesIn int64
+	defer func() { c.BytesIn += bytesIn }()
+	cr := &countingReader{r: body, n: &bytesIn, p: j.progress}
 	var rr collector.RecordReader
 	if split.Whole() {
 		dr, _, err := collector.Decompress(cr)
