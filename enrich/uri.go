@@ -618,10 +618,8 @@ func (u *uriParser) parseHostname(start, n int) int {
 	return p
 }
 
-// parseJavaURI parses s as new java.net.URI(s) did.
-func parseJavaURI(s string) (*uriParser, *uriError) { return parseJavaURIInto(nil, s) }
-
-// parseJavaURIInto is parseJavaURI filling dst (nil: a new uriParser).
+// parseJavaURIInto parses s as new java.net.URI(s) did, filling dst (nil:
+// a new uriParser).
 func parseJavaURIInto(dst *uriParser, s string) (*uriParser, *uriError) {
 	return parseJavaURIMode(dst, s, false)
 }
