@@ -372,6 +372,10 @@ func toTsvSafe(_, s string) (string, string) { return event.Sanitize(s), "" }
 // "yyyy-MM-dd HH:mm:ss.SSS" in UTC; ok is false when the result is not
 // Redshift-compatible (a year outside 0000–9999), as R108 checked.
 func jodaTimestamp(ms int64) (string, bool) {
+	var buf [24]byte
+	if b, ok := event.AppendTimestampMillis(buf[:0], ms); ok {
+		return string(b), true
+	}
 	t := time.UnixMilli(ms).UTC()
 	y := t.Year()
 	if y < 0 || y > 9999 {

@@ -306,3 +306,35 @@ func TestValidateNumberFastPaths(t *testing.T) {
 		}
 	}
 }
+
+// TestAppendTimestampMillis checks the calendar arithmetic against
+// package time's formatting at the range ends, around month and year
+// boundaries and at random instants; outside 0000-9999 it reports false.
+func TestAppendTimestampMillis(t *testing.T) {
+	check := func(ms int64) {
+		t.Helper()
+		got, ok := AppendTimestampMillis(nil, ms)
+		tm := time.UnixMilli(ms).UTC()
+		inRange := tm.Year() >= 0 && tm.Year() <= 9999
+		if ok != inRange {
+			t.Fatalf("%d (%v): ok=%v", ms, tm, ok)
+		}
+		if want := tm.Format(TimestampLayout); ok && string(got) != want {
+			t.Fatalf("%d: %s, time says %s", ms, got, want)
+		}
+	}
+	for _, ms := range []int64{minTimestampMillis - 1, minTimestampMillis, endTimestampMillis - 1, endTimestampMillis, 0, -1, 1, 86399999, -86400000, -86400001} {
+		check(ms)
+	}
+	for y := 0; y <= 9999; y++ {
+		for mo := 1; mo <= 12; mo++ {
+			start := time.Date(y, time.Month(mo), 1, 0, 0, 0, 0, time.UTC).UnixMilli()
+			check(start)
+			check(start - 1)
+		}
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	for range 200000 {
+		check(minTimestampMillis - 1e12 + rng.Int64N(endTimestampMillis-minTimestampMillis+2e12))
+	}
+}

@@ -19,6 +19,9 @@ func FormatTimestamp(t time.Time) string {
 
 // AppendTimestamp appends the enriched-event rendering of t (UTC, ms) to dst.
 func AppendTimestamp(dst []byte, t time.Time) []byte {
+	if b, ok := AppendTimestampMillis(dst, t.UnixMilli()); ok {
+		return b
+	}
 	t = t.UTC()
 	y, mo, d := t.Date()
 	h, mi, s := t.Clock()
@@ -39,6 +42,76 @@ func AppendTimestamp(dst []byte, t time.Time) []byte {
 	dst = appendInt(dst, s, 2)
 	dst = append(dst, '.')
 	return appendInt(dst, ms, 3)
+}
+
+// Milliseconds since the epoch of 0000-01-01 00:00:00.000 and of
+// 10000-01-01 00:00:00.000 UTC: AppendTimestampMillis's range.
+const (
+	minTimestampMillis = -62167219200000
+	endTimestampMillis = 253402300800000
+)
+
+// AppendTimestampMillis appends the enriched-event rendering of ms
+// milliseconds since the Unix epoch (UTC) to dst, as AppendTimestamp of
+// time.UnixMilli(ms) does; ok is false, and dst unchanged, for an instant
+// outside the years 0000-9999.
+func AppendTimestampMillis(dst []byte, ms int64) ([]byte, bool) {
+	if ms < minTimestampMillis || ms >= endTimestampMillis {
+		return dst, false
+	}
+	days := ms / 86400000
+	rem := ms % 86400000
+	if rem < 0 {
+		days--
+		rem += 86400000
+	}
+	y, mo, d := civilFromDays(days)
+	var b [23]byte
+	put := func(i, v, width int) {
+		for j := i + width - 1; j >= i; j-- {
+			b[j] = byte('0' + v%10)
+			v /= 10
+		}
+	}
+	put(0, y, 4)
+	b[4] = '-'
+	put(5, mo, 2)
+	b[7] = '-'
+	put(8, d, 2)
+	b[10] = ' '
+	put(11, int(rem/3600000), 2)
+	b[13] = ':'
+	put(14, int(rem/60000%60), 2)
+	b[16] = ':'
+	put(17, int(rem/1000%60), 2)
+	b[19] = '.'
+	put(20, int(rem%1000), 3)
+	return append(dst, b[:]...), true
+}
+
+// civilFromDays is the proleptic Gregorian date of the day that is days
+// after 1970-01-01 (H. Hinnant's civil_from_days).
+func civilFromDays(days int64) (y, mo, d int) {
+	z := days + 719468
+	era := z
+	if era < 0 {
+		era -= 146096
+	}
+	era /= 146097
+	doe := z - era*146097
+	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365
+	doy := doe - (365*yoe + yoe/4 - yoe/100)
+	mp := (5*doy + 2) / 153
+	d = int(doy - (153*mp+2)/5 + 1)
+	mo = int(mp + 3)
+	if mp >= 10 {
+		mo = int(mp - 9)
+	}
+	y = int(yoe + era*400)
+	if mo <= 2 {
+		y++
+	}
+	return y, mo, d
 }
 
 func appendInt(dst []byte, v, width int) []byte {
