@@ -29,6 +29,10 @@ type eventFingerprint struct {
 	// excludeList holds the names of exclude when there are few: a scan of
 	// a few strings is cheaper than hashing every parameter name.
 	excludeList []string
+	// maybe[c] has bit len&7 set when an excluded name starts with byte c
+	// and has that length (mod 8): most parameters are ruled out by one
+	// load.
+	maybe [256]uint8
 	algo        string
 	bufs        sync.Pool // *fingerprintScratch
 }
@@ -51,6 +55,9 @@ func newEventFingerprint(cfg *EventFingerprintConfig, _ *Env) (EventFingerprint,
 	if len(f.exclude) <= 8 {
 		for p := range f.exclude {
 			f.excludeList = append(f.excludeList, p)
+			if p != "" {
+				f.maybe[p[0]] |= 1 << (len(p) & 7)
+			}
 		}
 	}
 	f.bufs.New = func() any {
@@ -63,6 +70,9 @@ func newEventFingerprint(cfg *EventFingerprintConfig, _ *Env) (EventFingerprint,
 func (f *eventFingerprint) excluded(k string) bool {
 	if f.excludeList == nil {
 		return f.exclude[k]
+	}
+	if k != "" && f.maybe[k[0]]&(1<<(len(k)&7)) == 0 {
+		return false
 	}
 	for _, x := range f.excludeList {
 		if len(x) == len(k) && x == k {

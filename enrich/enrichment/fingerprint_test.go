@@ -173,3 +173,26 @@ func fingerprintBoth(t *testing.T, f EventFingerprint, params map[string]string)
 	}
 	return want
 }
+
+// TestEventFingerprintExcludeFilter: the first-byte/length prefilter of the
+// exclude list never hides an excluded name (empty, same first byte, same
+// length, lengths 8 apart).
+func TestEventFingerprintExcludeFilter(t *testing.T) {
+	excl := []string{"", "cv", "eid", "e0123456789", "nuid"}
+	f, err := newEventFingerprint(&EventFingerprintConfig{HashAlgorithm: "MD5", ExcludeParameters: excl}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := map[string]string{"e": "pv", "cd": "24", "eia": "1", "e012": "x", "nuie": "y"}
+	want := fingerprintBoth(t, f, base)
+	with := map[string]string{}
+	for k, v := range base {
+		with[k] = v
+	}
+	for _, k := range excl {
+		with[k] = "excluded"
+	}
+	if got := fingerprintBoth(t, f, with); got != want {
+		t.Errorf("excluded names changed the fingerprint: %s, want %s", got, want)
+	}
+}
