@@ -33,8 +33,8 @@ type eventFingerprint struct {
 	// and has that length (mod 8): most parameters are ruled out by one
 	// load.
 	maybe [256]uint8
-	algo        string
-	bufs        sync.Pool // *fingerprintScratch
+	algo  string
+	bufs  sync.Pool // *fingerprintScratch
 }
 
 func newEventFingerprint(cfg *EventFingerprintConfig, _ *Env) (EventFingerprint, error) {
