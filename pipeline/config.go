@@ -184,7 +184,15 @@ func (c *Config) shuffleBudget() int64 {
 	if c.Job == JobEnrich {
 		return c.MemoryBudget
 	}
-	return c.MemoryBudget / 4
+	return ShredShuffleBudget(c.MemoryBudget)
+}
+
+// ShredShuffleBudget is the share of a memory budget that a shuffle may
+// hold in memory when a shred stage runs beside it: a quarter, the rest
+// being the dedupe buffers and the Parquet writers. A cluster worker's
+// shuffle server, which serves every kind of job, takes this share.
+func ShredShuffleBudget(memoryBudget int64) int64 {
+	return memoryBudget / 4
 }
 
 // dedupeBudget is one reduce task's dedupe buffer: a quarter of the budget

@@ -55,8 +55,9 @@ type WorkerConfig struct {
 	// SpillDir holds shuffle and dedupe spill files. Default: the OS temp
 	// folder.
 	SpillDir string
-	// MemoryBudget is what the shuffle server keeps in memory before it
-	// spills, and each job's budget unless the job sets one. Default 512 MiB.
+	// MemoryBudget is each job's budget unless the job sets one; the
+	// shuffle server, shared by all jobs, keeps a quarter of it in memory
+	// before it spills (pipeline.ShredShuffleBudget). Default 512 MiB.
 	MemoryBudget int64
 	// Parallelism is the number of tasks the worker runs at once (its
 	// gossiped cores) and each job's parallelism unless the job sets one.
@@ -235,7 +236,7 @@ func StartWorker(ctx context.Context, cfg WorkerConfig) (_ *Worker, err error) {
 	if w.mtls, err = transport.NewMTLS(bundle, opts, c.Logger); err != nil {
 		return nil, err
 	}
-	if w.srv, err = shuffle.NewServer(shuffle.ServerConfig{MemoryBudget: c.MemoryBudget, SpillDir: c.SpillDir, Logger: c.Logger}); err != nil {
+	if w.srv, err = shuffle.NewServer(shuffle.ServerConfig{MemoryBudget: pipeline.ShredShuffleBudget(c.MemoryBudget), SpillDir: c.SpillDir, Logger: c.Logger}); err != nil {
 		return nil, err
 	}
 	cleanup = append(cleanup, func() { w.srv.Close() })
