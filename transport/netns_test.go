@@ -3,8 +3,6 @@ package transport_test
 import (
 	"bufio"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"log/slog"
@@ -15,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/furrowdata/furrow/internal/testservers"
 	"github.com/furrowdata/furrow/transport"
 	"github.com/furrowdata/furrow/transport/transporttest"
 )
@@ -102,38 +99,7 @@ func (n *nsNode) output() string {
 // cluster, carry metadata, and a SIGKILLed member is reported failed. Needs
 // root and iproute2; skipped otherwise.
 func TestClusterAcrossNetworkNamespaces(t *testing.T) {
-	if testing.Short() {
-		t.Skip("-short: skipping the network-namespace cluster")
-	}
-	if os.Geteuid() != 0 {
-		t.Skip("network namespaces need root (ip netns add); this optional test is skipped")
-	}
-	if _, err := exec.LookPath("ip"); err != nil {
-		testservers.Missing(t, "iproute2 (ip) is not installed")
-	}
-	run := func(args ...string) error {
-		out, err := exec.Command("ip", args...).CombinedOutput()
-		if err != nil {
-			return fmt.Errorf("ip %s: %v: %s", strings.Join(args, " "), err, out)
-		}
-		return nil
-	}
-	var sfx [3]byte
-	rand.Read(sfx[:])
-	id := hex.EncodeToString(sfx[:])
-	hub := "frw" + id + "hub"
-	if err := run("netns", "add", hub); err != nil {
-		t.Skipf("cannot create network namespaces here: %v", err)
-	}
-	t.Cleanup(func() { run("netns", "del", hub) })
-	must := func(args ...string) {
-		t.Helper()
-		if err := run(args...); err != nil {
-			t.Fatal(err)
-		}
-	}
-	must("-n", hub, "link", "add", "br0", "type", "bridge")
-	must("-n", hub, "link", "set", "br0", "up")
+	ns := transporttest.Namespaces(t, "10.77.0", 3)
 
 	ca := transporttest.NewCA(t, "EMR in-transit CA", transporttest.RSA2048)
 	leaf := ca.Issue(t, transporttest.CertOptions{CommonName: "*.ec2.internal", NoIP: true, Key: transporttest.RSA2048, Format: transporttest.PKCS1})
@@ -141,21 +107,8 @@ func TestClusterAcrossNetworkNamespaces(t *testing.T) {
 
 	nodes := make([]*nsNode, 3)
 	for i := range nodes {
-		ns := fmt.Sprintf("frw%sn%d", id, i+1)
-		inner, outer := fmt.Sprintf("v%sn%d", id, i+1), fmt.Sprintf("v%sh%d", id, i+1)
-		must("netns", "add", ns)
-		t.Cleanup(func() { run("netns", "del", ns) })
-		must("link", "add", inner, "type", "veth", "peer", "name", outer)
-		must("link", "set", inner, "netns", ns)
-		must("link", "set", outer, "netns", hub)
-		must("-n", hub, "link", "set", outer, "master", "br0")
-		must("-n", hub, "link", "set", outer, "up")
-		must("-n", ns, "addr", "add", fmt.Sprintf("10.77.0.%d/24", i+1), "dev", inner)
-		must("-n", ns, "link", "set", inner, "up")
-		must("-n", ns, "link", "set", "lo", "up")
-
 		n := &nsNode{name: fmt.Sprintf("node-%d", i+1)}
-		n.cmd = exec.Command("ip", "netns", "exec", ns, os.Args[0], "-test.run=^TestNetnsHelperNode$", "-test.count=1")
+		n.cmd = exec.Command("ip", "netns", "exec", ns[i], os.Args[0], "-test.run=^TestNetnsHelperNode$", "-test.count=1")
 		n.cmd.Env = append(os.Environ(),
 			"FURROW_NETNS_NODE=1",
 			"FURROW_BUNDLE="+bundle,

@@ -1,16 +1,11 @@
 package cluster
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/furrowdata/furrow/internal/testservers"
 	"github.com/furrowdata/furrow/transport/transporttest"
 )
 
@@ -21,54 +16,7 @@ import (
 // default peer rule. The clustered output equals the single-node output.
 // Needs root and iproute2; skipped otherwise.
 func TestClusterAcrossNetworkNamespaces(t *testing.T) {
-	if testing.Short() {
-		t.Skip("-short: skipping the network-namespace cluster")
-	}
-	if os.Geteuid() != 0 {
-		t.Skip("network namespaces need root (ip netns add); this optional test is skipped")
-	}
-	if _, err := exec.LookPath("ip"); err != nil {
-		testservers.Missing(t, "iproute2 (ip) is not installed")
-	}
-	run := func(args ...string) error {
-		out, err := exec.Command("ip", args...).CombinedOutput()
-		if err != nil {
-			return fmt.Errorf("ip %s: %v: %s", strings.Join(args, " "), err, out)
-		}
-		return nil
-	}
-	var sfx [3]byte
-	rand.Read(sfx[:])
-	id := hex.EncodeToString(sfx[:])
-	hub := "fcl" + id + "hub"
-	if err := run("netns", "add", hub); err != nil {
-		t.Skipf("cannot create network namespaces here: %v", err)
-	}
-	t.Cleanup(func() { run("netns", "del", hub) })
-	must := func(args ...string) {
-		t.Helper()
-		if err := run(args...); err != nil {
-			t.Fatal(err)
-		}
-	}
-	must("-n", hub, "link", "add", "br0", "type", "bridge")
-	must("-n", hub, "link", "set", "br0", "up")
-	ns := make([]string, 4)
-	for i := range ns {
-		ns[i] = fmt.Sprintf("fcl%sn%d", id, i+1)
-		inner, outer := fmt.Sprintf("c%sn%d", id, i+1), fmt.Sprintf("c%sh%d", id, i+1)
-		must("netns", "add", ns[i])
-		name := ns[i]
-		t.Cleanup(func() { run("netns", "del", name) })
-		must("link", "add", inner, "type", "veth", "peer", "name", outer)
-		must("link", "set", inner, "netns", ns[i])
-		must("link", "set", outer, "netns", hub)
-		must("-n", hub, "link", "set", outer, "master", "br0")
-		must("-n", hub, "link", "set", outer, "up")
-		must("-n", ns[i], "addr", "add", fmt.Sprintf("10.78.0.%d/24", i+1), "dev", inner)
-		must("-n", ns[i], "link", "set", inner, "up")
-		must("-n", ns[i], "link", "set", "lo", "up")
-	}
+	ns := transporttest.Namespaces(t, "10.78.0", 4)
 
 	ca := transporttest.NewCA(t, "EMR in-transit CA", transporttest.RSA2048)
 	leaf := ca.Issue(t, transporttest.CertOptions{CommonName: "*.ec2.internal", NoIP: true, Key: transporttest.RSA2048, Format: transporttest.PKCS1})

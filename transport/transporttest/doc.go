@@ -3,7 +3,8 @@
 // IP SANs, DNS names or an EMR-style wildcard common name, keys of every
 // supported type and PEM encoding, and writers for the EMR PEM bundle as a
 // folder or a zip (privateKey.pem, certificateChain.pem,
-// trustedCertificates.pem).
+// trustedCertificates.pem), and Namespaces, network namespaces on a veth
+// bridge for tests that need real addresses.
 //
 // Everything is generated in memory per test; nothing is read from disk and
 // nothing is shared between tests. Functions take a testing.TB and fail the
