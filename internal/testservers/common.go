@@ -1,6 +1,8 @@
 package testservers
 
 import (
+	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -198,4 +200,42 @@ func StartProcess(t testing.TB, cmd *exec.Cmd) string {
 		f.Close()
 	})
 	return logPath
+}
+
+// waitSQL opens a database and pings it every 50 ms until it answers or
+// timeout passes; a receive from exited (nil: never) means the server
+// process ended during start-up.
+func waitSQL(timeout time.Duration, exited <-chan struct{}, open func() (*sql.DB, error)) error {
+	deadline := time.Now().Add(timeout)
+	var last error
+	for time.Now().Before(deadline) {
+		select {
+		case <-exited:
+			return errors.New("server exited during start-up")
+		default:
+		}
+		db, err := open()
+		if err == nil {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			err = db.PingContext(ctx)
+			cancel()
+			db.Close()
+			if err == nil {
+				return nil
+			}
+		}
+		last = err
+		time.Sleep(50 * time.Millisecond)
+	}
+	return fmt.Errorf("not ready after %s: %w", timeout, last)
+}
+
+// logTail returns the last 2000 bytes of a server's log file (empty when
+// it cannot be read).
+func logTail(path string) string {
+	b, _ := os.ReadFile(path)
+	if len(b) > 2000 {
+		b = b[len(b)-2000:]
+	}
+	return string(b)
 }

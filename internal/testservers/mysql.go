@@ -125,38 +125,13 @@ func (m *MySQL) rootDB() (*sql.DB, error) {
 }
 
 func (m *MySQL) waitReady(timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
-	var last error
-	for time.Now().Before(deadline) {
-		select {
-		case <-m.done:
-			return fmt.Errorf("MariaDB/MySQL exited during start-up: %s", m.serverLog())
-		default:
-		}
-		db, err := m.rootDB()
-		if err == nil {
-			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-			last = db.PingContext(ctx)
-			cancel()
-			db.Close()
-			if last == nil {
-				return nil
-			}
-		} else {
-			last = err
-		}
-		time.Sleep(50 * time.Millisecond)
+	if err := waitSQL(timeout, m.done, m.rootDB); err != nil {
+		return fmt.Errorf("MariaDB/MySQL on port %d: %w\n%s", m.Port, err, m.serverLog())
 	}
-	return fmt.Errorf("MariaDB/MySQL on port %d not ready: %v\n%s", m.Port, last, m.serverLog())
+	return nil
 }
 
-func (m *MySQL) serverLog() string {
-	b, _ := os.ReadFile(filepath.Join(m.dir, "server.log"))
-	if len(b) > 2000 {
-		b = b[len(b)-2000:]
-	}
-	return string(b)
-}
+func (m *MySQL) serverLog() string { return logTail(filepath.Join(m.dir, "server.log")) }
 
 // Exec runs statements as root (over the Unix socket).
 func (m *MySQL) Exec(ctx context.Context, stmts ...string) error {

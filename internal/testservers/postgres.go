@@ -176,33 +176,14 @@ func (p *Postgres) start() error {
 	return lastErr
 }
 
-func (p *Postgres) serverLog() string {
-	b, _ := os.ReadFile(filepath.Join(p.dir, "server.log"))
-	if len(b) > 2000 {
-		b = b[len(b)-2000:]
-	}
-	return string(b)
-}
+func (p *Postgres) serverLog() string { return logTail(filepath.Join(p.dir, "server.log")) }
 
 func (p *Postgres) waitReady(timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
-	var last error
-	for time.Now().Before(deadline) {
-		db, err := sql.Open("pgx", p.DSN(p.Superuser, p.SuperPassword, "postgres"))
-		if err == nil {
-			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-			last = db.PingContext(ctx)
-			cancel()
-			db.Close()
-			if last == nil {
-				return nil
-			}
-		} else {
-			last = err
-		}
-		time.Sleep(50 * time.Millisecond)
+	open := func() (*sql.DB, error) { return sql.Open("pgx", p.DSN(p.Superuser, p.SuperPassword, "postgres")) }
+	if err := waitSQL(timeout, nil, open); err != nil {
+		return fmt.Errorf("PostgreSQL on port %d: %w\n%s", p.Port, err, p.serverLog())
 	}
-	return fmt.Errorf("PostgreSQL on port %d not ready: %v\n%s", p.Port, last, p.serverLog())
+	return nil
 }
 
 // Close stops the cluster (pg_ctl stop -m immediate on the postmaster it
